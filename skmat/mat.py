@@ -1,0 +1,476 @@
+"""MATClassifier: Memorization-Aware Training as a scikit-learn meta-estimator."""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.model_selection import check_cv
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+
+from .holdout import check_holdout_proba, cross_val_holdout_proba
+from .nets import (
+    MLPModule,
+    ShiftedDataset,
+    as_mat_net,
+    check_device,
+    mlp_net,
+    net_logits,
+    output_kind,
+)
+from .transition import mat_shift
+
+__all__ = ["MATClassifier"]
+
+_SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
+
+
+@contextlib.contextmanager
+def _fit_transaction(estimator):
+    """Restore the fitted state an estimator had if the block raises (even ^C)."""
+    fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_")}
+    try:
+        yield
+    except BaseException:
+        for name in [k for k in vars(estimator) if k.endswith("_")]:
+            delattr(estimator, name)
+        for name, value in fitted.items():
+            setattr(estimator, name, value)
+        raise
+
+
+class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Memorization-Aware Training (MAT) of a skorch network.
+
+    MAT (Bayat et al., 2024) trains a network whose logits are shifted, in the
+    loss only, by what a *held-out* model already predicts for each training
+    example. A network that fits most examples with a spurious shortcut and
+    memorizes the rest can no longer drive the loss to zero that way, so it has to
+    learn the feature that holds for every group. Prediction uses the network
+    alone, with no shift.
+
+    ``fit`` runs three steps:
+
+    1. held-out probabilities ``holdout_proba_`` of every training example, from
+       :func:`~sklearn.model_selection.cross_val_predict` over ``holdout_estimator``
+       and ``cv`` (or given directly as ``fit(X, y, holdout_proba=P)``);
+    2. the joint and transition matrices and the per-example shift, in plain NumPy
+       (:mod:`skmat.transition`): ``q = softmax(log p_ho / temperature)``,
+       ``transition_matrix_[k, c] = p(y = c | y_ho = k)``,
+       ``shift_ = log(q @ transition_matrix_)``;
+    3. the final network ``estimator_`` trained on
+       ``CE(softmax(f(x) + shift_), y)``.
+
+    Parameters
+    ----------
+    estimator : skorch NeuralNetClassifier or NeuralNetBinaryClassifier, default=None
+        The final network, with your own module, optimizer, callbacks...; it is
+        copied, never modified. Its criterion must be ``CrossEntropyLoss`` (the
+        module outputs logits) or ``NLLLoss`` (skorch's default: the module outputs
+        probabilities and their log serves as logits); a binary net needs
+        ``BCEWithLogitsLoss``. ``None`` uses :func:`skmat.nets.mlp_net`, an MLP
+        with one hidden layer of 100 units whose input and output sizes are set
+        from the data. Labels reach the net encoded as ``0 .. n_classes - 1``.
+    holdout_estimator : classifier with ``predict_proba``, default=None
+        Model that gives the held-out probabilities (LogisticRegression,
+        HistGradientBoostingClassifier, another skorch net...). ``None`` uses a
+        copy of ``estimator``, trained with the plain loss.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitting of the held-out phase, as in
+        :func:`~sklearn.model_selection.cross_val_predict`: an int is a
+        :class:`~sklearn.model_selection.StratifiedKFold`. Every class needs at
+        least ``cv`` examples. With metadata routing enabled, ``groups`` passed to
+        ``fit`` reach the splitter (e.g. ``GroupKFold``).
+    temperature : float, default=0.1
+        Positive temperature that sharpens the held-out probabilities,
+        ``softmax(log p / temperature)``, before the transition matrix. Small
+        values trust the held-out argmax; large ones flatten towards class-prior
+        logit adjustment. The paper searches {0.001, 0.01, 0.1}; 0.1 is the default
+        because it was best or tied on the problems measured in
+        ``benchmarks/results/temperature.md``.
+    device : str or torch.device, default=None
+        Torch device of the final network and of the default held-out network
+        (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own
+        ``device``. An absent device is a ``ValueError`` at ``fit``.
+    n_jobs : int, default=None
+        Number of held-out folds fitted in parallel (joblib).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the networks (weights, shuffling, dropout: torch's generators are
+        seeded per fit and restored afterwards) and any ``random_state`` left at
+        ``None`` on ``holdout_estimator``. The same value and data give identical
+        predictions.
+    verbose : int, default=0
+        ``0`` is silent (the nets' own ``verbose`` is overridden); ``1`` prints the
+        phases and the nets' epoch tables.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names.
+    holdout_proba_ : ndarray of shape (n_samples, n_classes)
+        Held-out probabilities of the training examples, *before* the
+        temperature, columns in ``classes_`` order.
+    joint_ : ndarray of shape (n_classes, n_classes)
+        ``joint_[k, c]`` = p(y_ho = k, y = c) over the training set.
+    transition_matrix_ : ndarray of shape (n_classes, n_classes)
+        ``transition_matrix_[k, c]`` = p(y = c | y_ho = k); every row sums to 1. A
+        held-out class that is never predicted (an all-zero row of ``joint_``)
+        gets the class prior as its row.
+    shift_ : ndarray of shape (n_samples, n_classes)
+        Log of the calibrated held-out prior of each training example, the shift
+        added to the logits in training; rows of ``exp(shift_)`` sum to 1 (entries
+        are floored at ``skmat.transition.PROBA_FLOOR``).
+    estimator_ : skorch net
+        The fitted final network (a MAT-enabled copy of ``estimator``). Its
+        ``history`` records the *shifted* ``train_loss``/``valid_loss``;
+        ``valid_acc`` is the accuracy of the unshifted network.
+
+    See Also
+    --------
+    skmat.transition.mat_shift : The math of step 2 on its own.
+    skmat.nets.MATNeuralNetClassifier : The skorch net trained in step 3.
+
+    References
+    ----------
+    R. Bayat, M. Pezeshki, E. Dohmatob, D. Lopez-Paz, P. Vincent. "The Pitfalls of
+    Memorization: When Memorization Hurts Generalization", arXiv:2412.07684, 2024.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmat import MATClassifier
+    >>> from skmat.datasets import make_spurious_classification
+    >>> X, y, groups = make_spurious_classification(300, 20, random_state=0)
+    >>> clf = MATClassifier(holdout_estimator=LogisticRegression(), cv=3,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.transition_matrix_.sum(axis=1)
+    array([1., 1.])
+    >>> clf.predict(X[:5]).shape
+    (5,)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "holdout_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "cv": ["cv_object"],
+        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        holdout_estimator=None,
+        cv=5,
+        temperature=0.1,
+        device=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.holdout_estimator = holdout_estimator
+        self.cv = cv
+        self.temperature = temperature
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, holdout_proba=None, **fit_params):
+        """Compute held-out probabilities, the shift, and train the final network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training features (float64 input is fed to float32 modules).
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        holdout_proba : array-like of shape (n_samples, n_classes), default=None
+            Precomputed held-out probabilities, columns in sorted label order; when
+            given, no held-out model is fitted.
+        **fit_params : dict
+            Only with metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``): ``groups`` for
+            the splitter, and parameters requested by ``estimator`` or
+            ``holdout_estimator`` with ``set_fit_request``.
+
+        Returns
+        -------
+        self : MATClassifier
+            Fitted. If fit raises (or is interrupted), the estimator keeps the
+            fitted state it had before the call, or stays unfitted.
+        """
+        with _fit_transaction(self):
+            self._validate_params()
+            _raise_for_params(fit_params, self, "fit")
+            return self._fit(X, y, holdout_proba, fit_params)
+
+    def _fit(self, X, y, holdout_proba, fit_params):
+        X, y = validate_data(
+            self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
+        )
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                "y must contain at least 2 classes; got only one class: "
+                f"{classes[0]!r}."
+            )
+        y_enc = encoder.transform(y)
+        n_classes = len(classes)
+        device = check_device(self.device)
+        rng = check_random_state(self.random_state)
+        holdout_seed, final_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
+        if self.random_state is None:
+            holdout_seed = final_seed = None
+        net = self._make_net(self.estimator, n_classes, device, final_seed, "estimator")
+        if isinstance(net, NeuralNetBinaryClassifier) and n_classes != 2:
+            raise ValueError(
+                "estimator is a NeuralNetBinaryClassifier, which needs exactly 2 "
+                f"classes; y has {n_classes}."
+            )
+        # torch modules run in float32: convert once, not per fold and per net.
+        X_torch = X.astype(np.float32, copy=False)
+
+        routed = self._route(fit_params)
+        if holdout_proba is None:
+            proba = self._holdout_proba(
+                X, X_torch, y_enc, classes, net, holdout_seed, routed
+            )
+        else:
+            proba = check_holdout_proba(holdout_proba, X.shape[0], n_classes)
+        joint, transition, shift = mat_shift(proba, y_enc, self.temperature)
+
+        if self.verbose:
+            print(f"[MATClassifier] training the final network on {X.shape[0]} rows")
+        net.fit(ShiftedDataset(X_torch, y_enc, shift), y_enc, **routed.estimator.fit)
+
+        self.classes_ = classes
+        self.holdout_proba_ = proba
+        self.joint_ = joint
+        self.transition_matrix_ = transition
+        self.shift_ = shift
+        self.estimator_ = net
+        return self
+
+    def _make_net(self, template, n_classes, device, seed, name):
+        """A MAT-enabled, unfitted copy of a skorch net, sized and seeded."""
+        if template is None:
+            template = mlp_net()
+        elif not isinstance(template, _SKORCH_CLASSIFIERS):
+            raise TypeError(
+                f"{name} must be a skorch NeuralNetClassifier or "
+                "NeuralNetBinaryClassifier (or None for skmat's default MLP); got "
+                f"{type(template).__name__}. For a scikit-learn classifier, pass it "
+                "as holdout_estimator."
+            )
+        output_kind(template)  # rejects criteria without class logits
+        params = {"verbose": int(self.verbose)}
+        if seed is not None:
+            params["random_state"] = seed
+        if device is not None:
+            params["device"] = device
+        if isinstance(template, NeuralNetClassifier):
+            params["classes"] = list(range(n_classes))
+        if template.module is MLPModule:
+            given = template.get_params_for("module")
+            params.setdefault("module__n_features", given.get("n_features", self.n_features_in_))
+            params.setdefault("module__n_classes", given.get("n_classes", n_classes))
+        net = as_mat_net(template, **params)
+        check_device(net.device, name=f"{name}.device")
+        return net
+
+    def _holdout_proba(self, X, X_torch, y, classes, net, seed, routed):
+        n_classes = len(classes)
+        cv = check_cv(self.cv, y, classifier=True)
+        n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
+        counts = np.bincount(y, minlength=n_classes)
+        if hasattr(cv, "n_splits") and counts.min() < n_splits:
+            smallest = classes[np.argmin(counts)]
+            raise ValueError(
+                f"cv={self.cv!r} asks for {n_splits} folds, but class {smallest!r} "
+                f"has only {counts.min()} example(s): every class needs at least as "
+                "many examples as folds. Lower cv or add examples."
+            )
+        if self.holdout_estimator is None:
+            holdout = clone(net)  # same net, same device; trained without a shift
+        elif isinstance(self.holdout_estimator, _SKORCH_CLASSIFIERS):
+            holdout = self._make_net(
+                self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
+            )
+        else:
+            holdout = clone(self.holdout_estimator)
+            if seed is not None and "random_state" in holdout.get_params():
+                if holdout.get_params()["random_state"] is None:
+                    holdout.set_params(random_state=seed)
+        splits = list(cv.split(X, y, **routed.splitter.split))
+        if self.verbose:
+            print(
+                f"[MATClassifier] held-out probabilities from {len(splits)} folds of "
+                f"{type(holdout).__name__}"
+            )
+        is_net = isinstance(holdout, _SKORCH_CLASSIFIERS)
+        return cross_val_holdout_proba(
+            holdout,
+            X_torch if is_net else X,
+            y,
+            splits=splits,
+            n_classes=n_classes,
+            n_jobs=self.n_jobs,
+            params=routed.holdout_estimator.fit,
+            verbose=self.verbose,
+        )
+
+    # ------------------------------------------------------------ routing
+    def _route(self, fit_params):
+        if _routing_enabled():
+            return process_routing(self, "fit", **fit_params)
+        from sklearn.utils import Bunch
+
+        return Bunch(
+            estimator=Bunch(fit={}),
+            holdout_estimator=Bunch(fit={}),
+            splitter=Bunch(split={}),
+        )
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        ``fit`` routes to the final ``estimator``'s ``fit``, the held-out
+        estimator's ``fit`` (``estimator`` when ``holdout_estimator`` is None) and
+        the splitter's ``split`` (``groups``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            Routing information.
+
+        Examples
+        --------
+        >>> from skmat import MATClassifier
+        >>> router = MATClassifier(cv=3).get_metadata_routing()
+        """
+        estimator = self.estimator if self.estimator is not None else mlp_net()
+        holdout = self.holdout_estimator if self.holdout_estimator is not None else estimator
+        return (
+            MetadataRouter(owner=self)
+            .add(
+                estimator=estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                holdout_estimator=holdout,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=check_cv(self.cv, classifier=True),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        )
+
+    # ------------------------------------------------------------ predict
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        return net_logits(self.estimator_, X.astype(np.float32, copy=False))
+
+    def decision_function(self, X):
+        """Logits of the network, ``f(X)``, with no shift.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
+        """
+        logits = self._logits(X)
+        if len(self.classes_) == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities ``softmax(f(X))`` of the network, with no shift.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            float64, columns in ``classes_`` order, rows summing to 1.
+        """
+        logits = self._logits(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._logits(X)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    def predict(self, X):
+        """Predicted class labels, the argmax of the network's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "estimator_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags

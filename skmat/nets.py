@@ -1,0 +1,590 @@
+"""The skorch side of skmat: nets that add MAT's shift to the loss, and the MLP.
+
+MAT changes only the training loss: ``CE(softmax(f(x_i) + shift_i), y_i)``. The
+classes here do that through skorch's documented extension points (``get_loss``,
+``infer``, ``get_dataset``, ``get_iterator``), so a net keeps everything skorch
+gives it: callbacks, history, the internal validation split, ``warm_start``.
+
+How the shift travels: :class:`ShiftedDataset` holds ``X``, ``y`` and the shift as
+tensors; a batch's ``X`` is the dict ``{"X": x, "mat_shift": shift}``. The dict is
+sliced with the rows (skorch's ``ValidSplit`` takes a ``Subset`` of the dataset,
+so each validation row keeps its own shift). ``infer`` strips the shift before the
+module's forward, so the module never sees it; ``get_loss`` reads it from the
+batch. Without a shift (plain arrays, prediction) the net is an ordinary skorch
+classifier.
+
+The dataset also serves whole batches through ``__getitems__`` (one tensor gather
+per batch instead of one ``__getitem__`` and a collate per row), which is what
+makes skorch's loop close to a bare PyTorch loop on tabular data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch.dataset import Dataset as SkorchDataset
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = [
+    "SHIFT_KEY",
+    "ShiftedDataset",
+    "ShiftedLossMixin",
+    "MATNeuralNetClassifier",
+    "MATNeuralNetBinaryClassifier",
+    "MLPModule",
+    "mlp_net",
+    "as_mat_net",
+    "output_kind",
+    "net_logits",
+    "check_device",
+]
+
+#: Key of the shift in a batch's ``X`` dict.
+SHIFT_KEY = "mat_shift"
+_X_KEY = "X"
+
+
+class ShiftedDataset(torch.utils.data.Dataset):
+    """Rows of ``X``, labels and (optionally) MAT's shift, served a batch at a time.
+
+    ``X`` is converted once to a float32 tensor (no copy when it already is one, or
+    a C-contiguous float32 array). Indexing one row returns ``(x, y)``; a batch of
+    rows is gathered at once by ``__getitems__``, which torch's ``DataLoader``
+    calls when the collate function passes batches through (the nets of this module
+    arrange that).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numeric features.
+    y : array-like of shape (n_samples,), default=None
+        Integer labels; ``None`` for prediction.
+    shift : array-like of shape (n_samples, n_classes), default=None
+        Per-example logit shift; when given, a batch's ``X`` is the dict
+        ``{"X": x, "mat_shift": shift}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.nets import ShiftedDataset
+    >>> ds = ShiftedDataset(np.zeros((4, 3)), np.array([0, 1, 0, 1]), np.zeros((4, 2)))
+    >>> xb, yb = ds.__getitems__([0, 2])
+    >>> xb["X"].shape, xb["mat_shift"].shape, yb.tolist()
+    (torch.Size([2, 3]), torch.Size([2, 2]), [0, 0])
+    """
+
+    def __init__(self, X, y=None, shift=None):
+        self.X = _as_float_tensor(X, "X")
+        if self.X.ndim != 2:
+            raise ValueError(f"X must be 2-D; got shape {tuple(self.X.shape)}.")
+        n_samples = self.X.shape[0]
+        self.y = None
+        if y is not None:
+            self.y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
+            if self.y.shape != (n_samples,):
+                raise ValueError(
+                    f"y must have shape ({n_samples},); got {tuple(self.y.shape)}."
+                )
+        self.shift = None
+        if shift is not None:
+            self.shift = _as_float_tensor(shift, "shift")
+            if self.shift.ndim != 2 or self.shift.shape[0] != n_samples:
+                raise ValueError(
+                    f"shift must have shape ({n_samples}, n_classes); "
+                    f"got {tuple(self.shift.shape)}."
+                )
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def _batch(self, index):
+        x = self.X[index]
+        if self.shift is not None:
+            x = {_X_KEY: x, SHIFT_KEY: self.shift[index]}
+        return x, (None if self.y is None else self.y[index])
+
+    def __getitem__(self, i):
+        return self._batch(i)
+
+    def __getitems__(self, indices):
+        return self._batch(torch.as_tensor(indices, dtype=torch.int64))
+
+
+def _as_float_tensor(a, name):
+    if isinstance(a, torch.Tensor):
+        return a if a.dtype == torch.float32 else a.to(torch.float32)
+    try:
+        a = np.asarray(a, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric; got {type(a).__name__}.") from exc
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _pass_through(batch):
+    # __getitems__ already returns a collated batch.
+    return batch
+
+
+def _base_dataset(dataset):
+    while isinstance(dataset, torch.utils.data.Subset):
+        dataset = dataset.dataset
+    return dataset
+
+
+@contextlib.contextmanager
+def _torch_seed(seed):
+    """Seed torch's generators inside the block and restore them afterwards."""
+    if seed is None:
+        yield
+        return
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(seed))
+        yield
+
+
+class ShiftedLossMixin:
+    """Adds MAT's per-example logit shift to a skorch classifier's loss.
+
+    Put it first among the bases of a skorch classifier class. Its loss with a
+    shift is ``criterion(f(x) + shift, y)`` where ``f(x)`` are the module's logits:
+    the output itself with ``CrossEntropyLoss``; the log of the output with
+    ``NLLLoss`` (skorch's default, a module ending in softmax); for
+    ``NeuralNetBinaryClassifier`` with ``BCEWithLogitsLoss`` the single logit
+    moves by ``shift[:, 1] - shift[:, 0]``. Other criteria are rejected by
+    :func:`output_kind`.
+
+    It also adds one parameter, ``random_state``: an int seeds torch's generators
+    (weight initialisation, shuffling, dropout) for each ``fit``, restoring the
+    global generator state afterwards, so two fits give identical nets.
+
+    With a shift, the net's ``train_loss`` and ``valid_loss`` are the *shifted*
+    (MAT) losses; ``valid_acc`` is the accuracy of ``f(x)`` alone, as at
+    prediction time.
+
+    Examples
+    --------
+    >>> from skorch import NeuralNetClassifier
+    >>> from skmat.nets import ShiftedLossMixin
+    >>> class MyNet(ShiftedLossMixin, NeuralNetClassifier):
+    ...     pass
+    """
+
+    def __init__(self, *args, random_state=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.random_state = random_state
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the module, seeded by ``random_state``; see skorch's ``fit``."""
+        # Only wraps skorch's fit in a seeded RNG context; the loop is skorch's.
+        with _torch_seed(self.random_state):
+            return super().fit(X, y, **fit_params)
+
+    def get_dataset(self, X, y=None):
+        """Wrap plain arrays in a :class:`ShiftedDataset` (fast batched path)."""
+        uses_default_dataset = self.dataset is SkorchDataset and not self.get_params_for(
+            "dataset"
+        )
+        is_array = isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim == 2
+        if uses_default_dataset and is_array:
+            return ShiftedDataset(X, y)
+        return super().get_dataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator, passing whole batches through for a ShiftedDataset."""
+        if isinstance(_base_dataset(dataset), ShiftedDataset):
+            prefix = "iterator_train" if training else "iterator_valid"
+            if "collate_fn" not in self.get_params_for(prefix):
+                iterator = self.iterator_train if training else self.iterator_valid
+                kwargs = self.get_params_for(prefix)
+                kwargs.setdefault("batch_size", self.batch_size)
+                if kwargs["batch_size"] == -1:
+                    kwargs["batch_size"] = len(dataset)
+                return iterator(dataset, collate_fn=_pass_through, **kwargs)
+        return super().get_iterator(dataset, training=training)
+
+    def infer(self, x, **fit_params):
+        """Forward ``x`` through the module, without the shift if ``x`` carries one."""
+        if isinstance(x, Mapping) and SHIFT_KEY in x:
+            x = x[_X_KEY]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The MAT loss when the batch carries a shift, skorch's loss otherwise."""
+        kind = output_kind(self)
+        if kind == "binary_logit" and y_true is not None:
+            y_true = torch.as_tensor(y_true).to(device=y_pred.device, dtype=y_pred.dtype)
+        shift = X.get(SHIFT_KEY) if isinstance(X, Mapping) else None
+        if shift is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        shift = shift.to(device=y_pred.device, dtype=y_pred.dtype)
+        y_true = torch.as_tensor(y_true).to(y_pred.device)
+        if kind == "logits":
+            return self.criterion_(y_pred + shift, y_true)
+        if kind == "proba":
+            log_proba = torch.log(y_pred + torch.finfo(y_pred.dtype).eps)
+            return self.criterion_(F.log_softmax(log_proba + shift, dim=-1), y_true)
+        return self.criterion_(y_pred + (shift[:, 1] - shift[:, 0]), y_true)
+
+
+class MATNeuralNetClassifier(ShiftedLossMixin, NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` trained with MAT's shifted loss when given one.
+
+    Identical to ``NeuralNetClassifier`` (same parameters, plus ``random_state``)
+    except for the behaviour of :class:`ShiftedLossMixin`: fast batched loading of
+    arrays, and the shifted loss for a :class:`ShiftedDataset` with a shift.
+    :class:`~skmat.MATClassifier` converts a plain ``NeuralNetClassifier`` to this
+    class; use it directly to train with a shift you computed yourself.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skmat.nets import MATNeuralNetClassifier, MLPModule, ShiftedDataset
+    >>> X = np.random.RandomState(0).randn(64, 4).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> shift = np.log(np.full((64, 2), 0.5))
+    >>> net = MATNeuralNetClassifier(
+    ...     MLPModule, module__n_features=4, module__n_classes=2,
+    ...     criterion=torch.nn.CrossEntropyLoss, max_epochs=5, train_split=None,
+    ...     verbose=0, random_state=0)
+    >>> net = net.fit(ShiftedDataset(X, y, shift), y)
+    >>> net.predict(X).shape
+    (64,)
+    """
+
+
+class MATNeuralNetBinaryClassifier(ShiftedLossMixin, NeuralNetBinaryClassifier):
+    """skorch's ``NeuralNetBinaryClassifier`` with MAT's shifted loss when given one.
+
+    The module outputs one logit per example; the shift moves it by
+    ``shift[:, 1] - shift[:, 0]``, which is the two-class softmax shift written
+    for a sigmoid.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skmat.nets import MATNeuralNetBinaryClassifier
+    >>> X = np.random.RandomState(0).randn(64, 4).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = MATNeuralNetBinaryClassifier(
+    ...     torch.nn.Linear, module__in_features=4, module__out_features=1,
+    ...     max_epochs=5, train_split=None, verbose=0, random_state=0)
+    >>> net.fit(X, y).predict(X).shape
+    (64,)
+    """
+
+
+_KNOWN_CLASSES = {
+    NeuralNetClassifier: MATNeuralNetClassifier,
+    NeuralNetBinaryClassifier: MATNeuralNetBinaryClassifier,
+}
+
+
+@functools.cache
+def _mat_class_for(base):
+    """The MAT-enabled subclass of a skorch classifier class (made once per base)."""
+    if issubclass(base, ShiftedLossMixin):
+        return base
+    if base in _KNOWN_CLASSES:
+        return _KNOWN_CLASSES[base]
+    return type(
+        f"MAT{base.__name__}",
+        (ShiftedLossMixin, base),
+        {"__module__": __name__, "__reduce__": _reduce_dynamic_net, "_mat_base": base},
+    )
+
+
+def _reduce_dynamic_net(self):
+    # A class made at run time cannot be pickled by name: record its base instead.
+    return (_new_dynamic_net, (type(self)._mat_base,), self.__getstate__())
+
+
+def _new_dynamic_net(base):
+    cls = _mat_class_for(base)
+    return cls.__new__(cls)
+
+
+def as_mat_net(net, **params):
+    """An unfitted copy of a skorch classifier whose class adds MAT's shifted loss.
+
+    ``NeuralNetClassifier`` and ``NeuralNetBinaryClassifier`` become
+    :class:`MATNeuralNetClassifier` and :class:`MATNeuralNetBinaryClassifier`; any
+    other subclass gets a subclass with :class:`ShiftedLossMixin` in front (made
+    once per class, picklable), so the user's own overrides stay in force.
+
+    Parameters
+    ----------
+    net : skorch ``NeuralNetClassifier`` or ``NeuralNetBinaryClassifier``
+        The net to copy (its parameters and metadata requests; not its weights).
+    **params
+        Parameters to set on the copy (``device=...``, ``random_state=...``).
+
+    Returns
+    -------
+    mat_net : skorch net with :class:`ShiftedLossMixin`
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from skmat.nets import as_mat_net
+    >>> net = NeuralNetClassifier(torch.nn.Linear, module__in_features=3,
+    ...                           module__out_features=2, lr=0.1)
+    >>> mat_net = as_mat_net(net, random_state=0)
+    >>> type(mat_net).__name__, mat_net.lr
+    ('MATNeuralNetClassifier', 0.1)
+    """
+    if not isinstance(net, (NeuralNetClassifier, NeuralNetBinaryClassifier)):
+        raise TypeError(
+            "net must be a skorch NeuralNetClassifier or NeuralNetBinaryClassifier; "
+            f"got {type(net).__name__}."
+        )
+    from sklearn.base import clone
+
+    template = clone(net)
+    cls = _mat_class_for(type(template))
+    kwargs = template.get_params(deep=False)
+    kwargs.update(params)
+    mat_net = cls(**kwargs)
+    if hasattr(template, "_metadata_request"):
+        mat_net._metadata_request = template._metadata_request
+    return mat_net
+
+
+def output_kind(net):
+    """What a skorch classifier's module outputs, judged from its criterion.
+
+    Parameters
+    ----------
+    net : skorch classifier
+        An initialised or uninitialised net.
+
+    Returns
+    -------
+    kind : {"logits", "proba", "binary_logit"}
+        ``"logits"`` for ``CrossEntropyLoss``, ``"proba"`` for ``NLLLoss`` (the
+        module ends in softmax, skorch's default), ``"binary_logit"`` for a
+        ``NeuralNetBinaryClassifier`` with ``BCEWithLogitsLoss``.
+
+    Raises
+    ------
+    TypeError
+        For any other criterion: MAT needs the class logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from skmat.nets import output_kind
+    >>> output_kind(NeuralNetClassifier(torch.nn.Linear))
+    'proba'
+    >>> output_kind(NeuralNetClassifier(torch.nn.Linear, criterion=torch.nn.CrossEntropyLoss))
+    'logits'
+    """
+    criterion = net.criterion
+    cls = criterion if isinstance(criterion, type) else type(criterion)
+    if isinstance(net, NeuralNetBinaryClassifier):
+        if issubclass(cls, nn.BCEWithLogitsLoss):
+            return "binary_logit"
+    elif issubclass(cls, nn.CrossEntropyLoss):
+        return "logits"
+    elif issubclass(cls, nn.NLLLoss):
+        return "proba"
+    raise TypeError(
+        f"criterion of {type(net).__name__} must be torch.nn.CrossEntropyLoss "
+        "(module outputs logits) or torch.nn.NLLLoss (module outputs probabilities)"
+        ", or BCEWithLogitsLoss for a NeuralNetBinaryClassifier; got "
+        f"{cls.__name__}."
+    )
+
+
+def net_logits(net, X):
+    """Class logits ``f(X)`` of a fitted skorch classifier, as float64 NumPy.
+
+    Parameters
+    ----------
+    net : fitted skorch classifier
+        Its criterion tells how to read the output (see :func:`output_kind`).
+    X : array-like of shape (n_samples, n_features)
+        Input; converted to float32 batch by batch.
+
+    Returns
+    -------
+    logits : ndarray of shape (n_samples, n_classes)
+        The log of the output for ``NLLLoss`` nets (floored at the smallest
+        positive float32), ``[0, f(x)]`` for binary nets.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skmat.nets import MATNeuralNetClassifier, net_logits
+    >>> net = MATNeuralNetClassifier(torch.nn.Linear, module__in_features=2,
+    ...     module__out_features=3, criterion=torch.nn.CrossEntropyLoss,
+    ...     max_epochs=1, train_split=None, verbose=0, random_state=0)
+    >>> X, y = np.eye(3, 2), np.array([0, 1, 2])
+    >>> net_logits(net.fit(X, y), X).shape
+    (3, 3)
+    """
+    kind = output_kind(net)
+    outputs = []
+    for out in net.forward_iter(X, training=False):
+        out = out[0] if isinstance(out, tuple) else out
+        outputs.append(out.detach().to("cpu", torch.float64).numpy())
+    out = np.concatenate(outputs, axis=0) if outputs else np.empty((0, 0))
+    if kind == "logits":
+        return out
+    if kind == "proba":
+        return np.log(np.maximum(out, np.finfo(np.float32).tiny))
+    out = out.reshape(-1)
+    return np.column_stack([np.zeros_like(out), out])
+
+
+def check_device(device, name="device"):
+    """Validate a torch device and that it exists on this machine.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...; ``None`` passes.
+    name : str, default="device"
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    device : str or None
+        The device as a string (``None`` unchanged).
+
+    Raises
+    ------
+    ValueError
+        If the string is not a torch device, or the device is absent.
+
+    Examples
+    --------
+    >>> from skmat.nets import check_device
+    >>> check_device("cpu")
+    'cpu'
+    """
+    if device is None:
+        return None
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be a torch device such as 'cpu', 'cuda' or 'cuda:0'; "
+            f"got {device!r}."
+        ) from exc
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"{name}={device!r} was requested but CUDA is not available on this "
+                "machine (torch.cuda.is_available() is False); use device='cpu'."
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{name}={device!r} was requested but this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+    elif parsed.type == "mps" and not (
+        hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+    ):
+        raise ValueError(f"{name}={device!r} was requested but MPS is not available.")
+    return str(device) if not isinstance(device, str) else device
+
+
+class MLPModule(nn.Module):
+    """A multi-layer perceptron that outputs class logits.
+
+    Parameters
+    ----------
+    n_features : int
+        Input width.
+    n_classes : int
+        Output width (one logit per class).
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer; ``()`` gives a linear model.
+    activation : type of torch.nn.Module, default=torch.nn.ReLU
+        Non-linearity after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden non-linearity.
+    bias : bool, default=True
+        Whether the linear layers have a bias.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmat.nets import MLPModule
+    >>> MLPModule(4, 3, hidden_layer_sizes=(8,))(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(100,),
+        activation=nn.ReLU,
+        dropout=0.0,
+        bias=True,
+    ):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size, bias=bias), activation()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes, bias=bias))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def mlp_net(hidden_layer_sizes=(100,), **params):
+    """skmat's default network: an :class:`MLPModule` in a MAT-enabled skorch net.
+
+    ``n_features`` and ``n_classes`` of the module are filled in by
+    :class:`~skmat.MATClassifier` at fit time (pass ``module__n_features`` and
+    ``module__n_classes`` to use the net on its own).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layer widths; ``()`` gives a linear (softmax regression) model.
+    **params
+        Other parameters of :class:`MATNeuralNetClassifier`. Defaults: Adam with
+        ``lr=1e-3``, ``batch_size=128``, ``max_epochs=30``, no internal validation
+        split (``train_split=None``: every row trains), ``verbose=0``,
+        ``CrossEntropyLoss``.
+
+    Returns
+    -------
+    net : MATNeuralNetClassifier
+
+    Examples
+    --------
+    >>> from skmat import MATClassifier
+    >>> from skmat.nets import mlp_net
+    >>> clf = MATClassifier(mlp_net((64, 64), max_epochs=50, lr=3e-3))
+    """
+    defaults = dict(
+        module=MLPModule,
+        module__hidden_layer_sizes=tuple(hidden_layer_sizes),
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=128,
+        max_epochs=30,
+        train_split=None,
+        verbose=0,
+    )
+    defaults.update(params)
+    return MATNeuralNetClassifier(**defaults)
