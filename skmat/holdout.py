@@ -75,7 +75,9 @@ def cross_val_holdout_proba(
     return check_holdout_proba(proba, len(y), n_classes, name="held-out probabilities")
 
 
-def check_holdout_proba(proba, n_samples, n_classes, *, name="holdout_proba", atol=1e-4):
+def check_holdout_proba(
+    proba, n_samples, n_classes, *, name="holdout_proba", atol=1e-4
+):
     """Validate held-out probabilities: shape, finite, non-negative, rows sum to 1.
 
     Parameters

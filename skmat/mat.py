@@ -244,7 +244,9 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         n_classes = len(classes)
         device = check_device(self.device)
         rng = check_random_state(self.random_state)
-        holdout_seed, final_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
+        holdout_seed, final_seed = (
+            int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2)
+        )
         if self.random_state is None:
             holdout_seed = final_seed = None
         net = self._make_net(self.estimator, n_classes, device, final_seed, "estimator")
@@ -298,7 +300,9 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params["classes"] = list(range(n_classes))
         if template.module is MLPModule:
             given = template.get_params_for("module")
-            params.setdefault("module__n_features", given.get("n_features", self.n_features_in_))
+            params.setdefault(
+                "module__n_features", given.get("n_features", self.n_features_in_)
+            )
             params.setdefault("module__n_classes", given.get("n_classes", n_classes))
         net = as_mat_net(template, **params)
         check_device(net.device, name=f"{name}.device")
@@ -375,7 +379,9 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         >>> router = MATClassifier(cv=3).get_metadata_routing()
         """
         estimator = self.estimator if self.estimator is not None else mlp_net()
-        holdout = self.holdout_estimator if self.holdout_estimator is not None else estimator
+        holdout = (
+            self.holdout_estimator if self.holdout_estimator is not None else estimator
+        )
         return (
             MetadataRouter(owner=self)
             .add(
@@ -396,7 +402,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        return net_logits(self.estimator_, X.astype(np.float32, copy=False))
+        return net_logits(self.estimator_, X)
 
     def decision_function(self, X):
         """Logits of the network, ``f(X)``, with no shift.
@@ -464,7 +470,8 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "estimator_")

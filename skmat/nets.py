@@ -21,6 +21,7 @@ makes skorch's loop close to a bare PyTorch loop on tabular data.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 from collections.abc import Mapping
 
@@ -143,7 +144,9 @@ def _torch_seed(seed):
     if seed is None:
         yield
         return
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    devices = (
+        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    )
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(seed))
         yield
@@ -188,8 +191,8 @@ class ShiftedLossMixin:
 
     def get_dataset(self, X, y=None):
         """Wrap plain arrays in a :class:`ShiftedDataset` (fast batched path)."""
-        uses_default_dataset = self.dataset is SkorchDataset and not self.get_params_for(
-            "dataset"
+        uses_default_dataset = (
+            self.dataset is SkorchDataset and not self.get_params_for("dataset")
         )
         is_array = isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim == 2
         if uses_default_dataset and is_array:
@@ -219,7 +222,9 @@ class ShiftedLossMixin:
         """The MAT loss when the batch carries a shift, skorch's loss otherwise."""
         kind = output_kind(self)
         if kind == "binary_logit" and y_true is not None:
-            y_true = torch.as_tensor(y_true).to(device=y_pred.device, dtype=y_pred.dtype)
+            y_true = torch.as_tensor(y_true).to(
+                device=y_pred.device, dtype=y_pred.dtype
+            )
         shift = X.get(SHIFT_KEY) if isinstance(X, Mapping) else None
         if shift is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
@@ -384,7 +389,8 @@ def output_kind(net):
     >>> from skmat.nets import output_kind
     >>> output_kind(NeuralNetClassifier(torch.nn.Linear))
     'proba'
-    >>> output_kind(NeuralNetClassifier(torch.nn.Linear, criterion=torch.nn.CrossEntropyLoss))
+    >>> net = NeuralNetClassifier(torch.nn.Linear, criterion=torch.nn.CrossEntropyLoss)
+    >>> output_kind(net)
     'logits'
     """
     criterion = net.criterion
@@ -407,12 +413,17 @@ def output_kind(net):
 def net_logits(net, X):
     """Class logits ``f(X)`` of a fitted skorch classifier, as float64 NumPy.
 
+    On the CPU the module runs in float64 (on a temporary copy): float32 matrix
+    products change in the last bits with the number of rows in a batch, and a
+    row's prediction should not depend on which other rows are predicted with it.
+    On other devices the module runs as trained, batch by batch through skorch.
+
     Parameters
     ----------
     net : fitted skorch classifier
         Its criterion tells how to read the output (see :func:`output_kind`).
     X : array-like of shape (n_samples, n_features)
-        Input; converted to float32 batch by batch.
+        Numeric input.
 
     Returns
     -------
@@ -432,17 +443,36 @@ def net_logits(net, X):
     (3, 3)
     """
     kind = output_kind(net)
-    outputs = []
-    for out in net.forward_iter(X, training=False):
-        out = out[0] if isinstance(out, tuple) else out
-        outputs.append(out.detach().to("cpu", torch.float64).numpy())
-    out = np.concatenate(outputs, axis=0) if outputs else np.empty((0, 0))
+    if torch.device(net.device).type == "cpu":
+        out = _cpu_float64_forward(net, X)
+    else:
+        outputs = []
+        for batch_out in net.forward_iter(X, training=False):
+            batch_out = batch_out[0] if isinstance(batch_out, tuple) else batch_out
+            outputs.append(batch_out.detach().to("cpu", torch.float64).numpy())
+        out = np.concatenate(outputs, axis=0)
     if kind == "logits":
         return out
     if kind == "proba":
         return np.log(np.maximum(out, np.finfo(np.float32).tiny))
     out = out.reshape(-1)
     return np.column_stack([np.zeros_like(out), out])
+
+
+def _cpu_float64_forward(net, X):
+    net.check_is_fitted()
+    X = np.asarray(X, dtype=np.float64)
+    module = copy.deepcopy(net.module_).to(torch.float64).eval()
+    batch_size = net.batch_size if net.batch_size and net.batch_size > 0 else len(X)
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            out = module(torch.from_numpy(X[start : start + batch_size]))
+            out = out[0] if isinstance(out, tuple) else out
+            outputs.append(out.numpy())
+    if not outputs:
+        return np.empty((0, 0))
+    return np.concatenate(outputs, axis=0)
 
 
 def check_device(device, name="device"):
