@@ -5,9 +5,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.model_selection import cross_val_predict
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_method_params
 
-__all__ = ["cross_val_holdout_proba", "check_holdout_proba"]
+__all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
 
 
 def cross_val_holdout_proba(
@@ -16,8 +19,12 @@ def cross_val_holdout_proba(
     """Held-out class probabilities of every training example, by cross-validation.
 
     Each example's probabilities come from the model of the fold that left it out,
-    through :func:`sklearn.model_selection.cross_val_predict` with
-    ``method="predict_proba"``.
+    exactly as :func:`sklearn.model_selection.cross_val_predict` with
+    ``method="predict_proba"`` computes them (same splits, same clones, same
+    per-fold fit parameters), but the fold models are returned too: MAT uses them
+    again to infer groups on new labelled data. Folds are fitted in parallel with
+    joblib; each worker slices its own training rows, so no fold copy of ``X``
+    outlives its fit.
 
     Parameters
     ----------
@@ -30,19 +37,27 @@ def cross_val_holdout_proba(
     splits : list of (train, test) index arrays
         Explicit splits; their test parts must cover every sample exactly once.
     n_classes : int
-        Number of classes; a class missing from a fold's training part gets a
-        probability of 0 for that fold (sklearn warns; the warning is kept).
+        Number of classes. A class missing from a fold's training part gets a
+        probability of 0 from that fold's model (with a warning, as in sklearn).
     n_jobs : int, default=None
         Folds fitted in parallel with joblib.
     params : dict, default=None
-        Fit parameters of the estimator (already routed).
+        Fit parameters of the estimator (already routed); sample-aligned ones are
+        sliced to each fold's training rows.
     verbose : int, default=0
-        Verbosity of ``cross_val_predict``.
+        Verbosity of joblib.
 
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
         float64, columns in label order.
+    models : list of fitted estimators
+        One per split, in the order of ``splits``.
+
+    Raises
+    ------
+    Exception
+        The error of the first failing fold, unchanged, with a note naming the fold.
 
     Examples
     --------
@@ -52,27 +67,94 @@ def cross_val_holdout_proba(
     >>> from skmat.holdout import cross_val_holdout_proba
     >>> X = np.r_[np.zeros((5, 1)), np.ones((5, 1))]; y = np.r_[[0] * 5, [1] * 5]
     >>> splits = list(StratifiedKFold(5).split(X, y))
-    >>> cross_val_holdout_proba(LogisticRegression(), X, y, splits=splits,
-    ...                         n_classes=2).shape
-    (10, 2)
+    >>> proba, models = cross_val_holdout_proba(LogisticRegression(), X, y,
+    ...                                         splits=splits, n_classes=2)
+    >>> proba.shape, len(models)
+    ((10, 2), 5)
     """
-    proba = cross_val_predict(
-        estimator,
-        X,
-        y,
-        cv=splits,
-        method="predict_proba",
-        n_jobs=n_jobs,
-        params=params,
-        verbose=verbose,
-    )
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.shape != (len(y), n_classes):
+    test_indices = np.concatenate([test for _, test in splits]) if splits else []
+    if len(test_indices) != len(y) or not np.array_equal(
+        np.sort(test_indices), np.arange(len(y))
+    ):
         raise ValueError(
-            f"holdout_estimator.predict_proba returned shape {proba.shape}; expected "
-            f"({len(y)}, {n_classes}), one column per class."
+            "cv must give test folds that partition the training set (each sample "
+            "in exactly one test fold), as cross_val_predict requires."
         )
-    return check_holdout_proba(proba, len(y), n_classes, name="held-out probabilities")
+    results = Parallel(n_jobs=n_jobs, verbose=verbose)(
+        delayed(_fit_fold)(
+            clone(estimator), X, y, train, test, params or {}, i, len(splits)
+        )
+        for i, (train, test) in enumerate(splits)
+    )
+    proba = np.zeros((len(y), n_classes))
+    models = []
+    for (_, test), (model, fold_proba) in zip(splits, results):
+        proba[test] = proba_in_label_order(model, fold_proba, n_classes)
+        models.append(model)
+    return check_holdout_proba(
+        proba, len(y), n_classes, name="held-out probabilities"
+    ), models
+
+
+def _fit_fold(estimator, X, y, train, test, params, index, n_folds):
+    try:
+        fold_params = _check_method_params(X, params=params, indices=train)
+        estimator.fit(_safe_indexing(X, train), y[train], **fold_params)
+        return estimator, estimator.predict_proba(_safe_indexing(X, test))
+    except Exception as exc:
+        note = f"raised while fitting the held-out model of fold {index} (of {n_folds})"
+        if hasattr(exc, "add_note"):
+            exc.add_note(note)
+            raise
+        raise RuntimeError(f"{note}: {exc!r}") from exc
+
+
+def proba_in_label_order(model, proba, n_classes):
+    """Spread a fitted model's ``predict_proba`` columns over all encoded labels.
+
+    A model that saw only some of the labels ``0 .. n_classes - 1`` (a fold without
+    a class) returns fewer columns; the missing classes get probability 0.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        Its ``classes_`` are encoded labels.
+    proba : ndarray of shape (n_samples, len(model.classes_))
+        Output of ``model.predict_proba``.
+    n_classes : int
+        Total number of classes.
+
+    Returns
+    -------
+    full : ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from skmat.holdout import proba_in_label_order
+    >>> proba_in_label_order(SimpleNamespace(classes_=np.array([0, 2])),
+    ...                      np.array([[0.3, 0.7]]), 3)
+    array([[0.3, 0. , 0.7]])
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    classes = np.asarray(getattr(model, "classes_", np.arange(proba.shape[1])))
+    if proba.shape[1] == n_classes and np.array_equal(classes, np.arange(n_classes)):
+        return proba
+    if proba.shape[1] != len(classes):
+        raise ValueError(
+            f"holdout_estimator.predict_proba returned {proba.shape[1]} columns but "
+            f"the model has {len(classes)} classes_."
+        )
+    warnings.warn(
+        f"A held-out model saw only {len(classes)} of the {n_classes} classes; the "
+        "missing classes get probability 0 from it.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    full = np.zeros((proba.shape[0], n_classes))
+    full[:, classes.astype(int)] = proba
+    return full
 
 
 def check_holdout_proba(

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -22,7 +22,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
-from .holdout import check_holdout_proba, cross_val_holdout_proba
+from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
+from .metrics import infer_groups
 from .nets import (
     MLPModule,
     ShiftedDataset,
@@ -33,6 +34,7 @@ from .nets import (
     output_kind,
 )
 from .transition import mat_shift
+from .xrm import fit_xrm
 
 __all__ = ["MATClassifier"]
 
@@ -43,6 +45,8 @@ _SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
 def _fit_transaction(estimator):
     """Restore the fitted state an estimator had if the block raises (even ^C)."""
     fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_")}
+    for name in fitted:  # a new fit starts clean: no attribute of the old one stays
+        delattr(estimator, name)
     try:
         yield
     except BaseException:
@@ -170,6 +174,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "holdout_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "holdout": [StrOptions({"cv", "xrm"})],
         "cv": ["cv_object"],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_jobs": [numbers.Integral, None],
@@ -182,6 +187,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         estimator=None,
         *,
         holdout_estimator=None,
+        holdout="cv",
         cv=5,
         temperature=0.1,
         device=None,
@@ -191,6 +197,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ):
         self.estimator = estimator
         self.holdout_estimator = holdout_estimator
+        self.holdout = holdout
         self.cv = cv
         self.temperature = temperature
         self.device = device
@@ -259,12 +266,17 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X_torch = X.astype(np.float32, copy=False)
 
         routed = self._route(fit_params)
-        if holdout_proba is None:
-            proba = self._holdout_proba(
-                X, X_torch, y_enc, classes, net, holdout_seed, routed
+        held_out = {}
+        if holdout_proba is not None:
+            proba = check_holdout_proba(holdout_proba, X.shape[0], n_classes)
+        elif self.holdout == "xrm":
+            proba, held_out = self._xrm_holdout(
+                X_torch, y_enc, n_classes, net, holdout_seed
             )
         else:
-            proba = check_holdout_proba(holdout_proba, X.shape[0], n_classes)
+            proba, held_out = self._cv_holdout(
+                X, X_torch, y_enc, classes, net, holdout_seed, routed
+            )
         joint, transition, shift = mat_shift(proba, y_enc, self.temperature)
 
         if self.verbose:
@@ -277,6 +289,8 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.transition_matrix_ = transition
         self.shift_ = shift
         self.estimator_ = net
+        for name, value in held_out.items():
+            setattr(self, name, value)
         return self
 
     def _make_net(self, template, n_classes, device, seed, name):
@@ -308,7 +322,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_device(net.device, name=f"{name}.device")
         return net
 
-    def _holdout_proba(self, X, X_torch, y, classes, net, seed, routed):
+    def _cv_holdout(self, X, X_torch, y, classes, net, seed, routed):
         n_classes = len(classes)
         cv = check_cv(self.cv, y, classifier=True)
         n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
@@ -338,7 +352,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"{type(holdout).__name__}"
             )
         is_net = isinstance(holdout, _SKORCH_CLASSIFIERS)
-        return cross_val_holdout_proba(
+        proba, models = cross_val_holdout_proba(
             holdout,
             X_torch if is_net else X,
             y,
@@ -348,6 +362,41 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params=routed.holdout_estimator.fit,
             verbose=self.verbose,
         )
+        return proba, {"holdout_estimators_": models}
+
+    def _xrm_holdout(self, X_torch, y, n_classes, net, seed):
+        if self.holdout_estimator is None:
+            template = clone(net)
+        elif isinstance(self.holdout_estimator, _SKORCH_CLASSIFIERS):
+            template = self._make_net(
+                self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
+            )
+        else:
+            raise TypeError(
+                "holdout='xrm' trains two twin networks, so holdout_estimator must be "
+                "a skorch NeuralNetClassifier or None (a copy of estimator); got "
+                f"{type(self.holdout_estimator).__name__}. Use holdout='cv' for a "
+                "scikit-learn classifier."
+            )
+        if self.verbose:
+            print(
+                "[MATClassifier] held-out probabilities from XRM twins "
+                f"({template.max_epochs} epochs)"
+            )
+        result = fit_xrm(
+            template,
+            X_torch,
+            y,
+            n_classes=n_classes,
+            device=self.device,
+            random_state=seed,
+            verbose=self.verbose,
+        )
+        return result.holdout_proba, {
+            "xrm_": result,
+            "xrm_assignment_": result.assignment,
+            "xrm_flip_rate_": result.flip_rate,
+        }
 
     # ------------------------------------------------------------ routing
     def _route(self, fit_params):
@@ -397,6 +446,74 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
             )
         )
+
+    # ---------------------------------------------------- group inference
+    def infer_groups(self, X, y):
+        """Infer groups of a labelled set by the held-out models' cross-mistakes.
+
+        No group annotation is needed: an example is *conflicting* when the
+        held-out models, which learned whatever shortcut the data offer, get its
+        label wrong. With ``holdout="xrm"`` an example is conflicting when either
+        twin's argmax is wrong (the XRM rule). With ``holdout="cv"`` the fold
+        models fitted during ``fit`` are kept (``holdout_estimators_``) and their
+        averaged probabilities vote: each of them saw only part of the training
+        set, and on new data their average is the held-out model that
+        ``cross_val_predict`` approximates; a single "any fold wrong" rule would
+        grow the conflicting set with every extra fold.
+
+        Use it on validation data for model selection with no group labels
+        (:data:`skmat.metrics.inferred_worst_group_scorer`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features of a labelled set (for example a validation split).
+        y : array-like of shape (n_samples,)
+            Its labels, all among ``classes_``.
+
+        Returns
+        -------
+        groups : ndarray of shape (n_samples,)
+            ``2 * label_index + conflicting``: for two classes, 0 and 2 are the
+            examples of ``classes_[0]`` and ``classes_[1]`` where the held-out
+            models agree with the label, 1 and 3 those where they do not.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skmat import MATClassifier
+        >>> from skmat.datasets import make_spurious_splits
+        >>> data = make_spurious_splits(300, 20, random_state=0)
+        >>> (X, y, _), (X_val, y_val, _) = data.train, data.valid
+        >>> clf = MATClassifier(holdout_estimator=LogisticRegression(), cv=2,
+        ...                     random_state=0).fit(X, y)
+        >>> clf.infer_groups(X_val, y_val).shape
+        (300,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        if hasattr(self, "xrm_"):
+            predictions = self.xrm_.predict_proba_twins(X)
+        elif hasattr(self, "holdout_estimators_"):
+            X_torch = X.astype(np.float32, copy=False)
+            n_classes = len(self.classes_)
+            probas = [
+                proba_in_label_order(
+                    model,
+                    model.predict_proba(
+                        X_torch if isinstance(model, _SKORCH_CLASSIFIERS) else X
+                    ),
+                    n_classes,
+                )
+                for model in self.holdout_estimators_
+            ]
+            predictions = np.mean(probas, axis=0)
+        else:
+            raise AttributeError(
+                "infer_groups needs the held-out models, but this MATClassifier was "
+                "fitted with precomputed holdout_proba; fit it without holdout_proba."
+            )
+        return infer_groups(y, predictions, classes=self.classes_)
 
     # ------------------------------------------------------------ predict
     def _logits(self, X):
