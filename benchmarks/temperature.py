@@ -13,8 +13,8 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-from _common import group_scores, machine_description, mean_std, paper_linear_net
 
+from _common import group_scores, machine_description, mean_std, paper_linear_net
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_splits
 

@@ -461,13 +461,14 @@ def net_logits(net, X):
 
 def _cpu_float64_forward(net, X):
     net.check_is_fitted()
-    X = np.asarray(X, dtype=np.float64)
     module = copy.deepcopy(net.module_).to(torch.float64).eval()
     batch_size = net.batch_size if net.batch_size and net.batch_size > 0 else len(X)
     outputs = []
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
-            out = module(torch.from_numpy(X[start : start + batch_size]))
+            # Cast batch by batch: never a float64 copy of the whole X.
+            batch = np.asarray(X[start : start + batch_size], dtype=np.float64)
+            out = module(torch.from_numpy(batch))
             out = out[0] if isinstance(out, tuple) else out
             outputs.append(out.numpy())
     if not outputs:

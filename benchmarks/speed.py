@@ -1,0 +1,745 @@
+"""Speed and memory of skmat's training against a bare PyTorch loop and skorch.
+
+Usage: python benchmarks/speed.py [--quick] [--repeats 3] [--device cpu|cuda]
+       [--threads N] [--skip-memory]
+-> writes benchmarks/results/speed.md (and prints it)
+
+Measured in one run, on the same data, network, optimizer (Adam, lr 1e-3),
+batch size (256) and epochs, for two shapes:
+
+* ``tabular``: 20,000 x 100 float32, MLP 100-256-2, 10 epochs;
+* ``embedding``: 200,000 x 512 float32 (Waterbirds-feature-like), linear head
+  512-2, 3 epochs (fewer epochs so that the whole run stays within ~15 min on
+  2 CPU cores).
+
+Per shape:
+
+(a) a bare PyTorch loop: the tensors are made once (on ``--device``), every epoch
+    draws a ``randperm`` and each batch is the gather ``X[perm[i:i + 256]]``;
+(b) skorch's ``NeuralNetClassifier`` with its default ``Dataset``/``DataLoader``
+    path (one ``__getitem__`` per row and ``default_collate``), only
+    ``train_split=None`` and ``verbose=0`` changed (plus the module, criterion,
+    optimizer, lr, batch size, epochs above);
+(c) skmat's final-network training: ``MATNeuralNetClassifier`` fitted on
+    ``ShiftedDataset(X, y, shift)`` with a random valid shift;
+(d) whole fits: ERM (the same ``MATNeuralNetClassifier`` fitted plainly on
+    ``(X, y)``, i.e. the final network without the held-out phase) against
+    ``MATClassifier(net, cv=2 / cv=5 / holdout="xrm", random_state=0)`` with
+    ``holdout_estimator=None`` (a copy of the net).
+
+(a)-(c) are compared per epoch (skorch's ``history[:, "dur"]``; the bare loop
+timed the same way), (d) by the wall time of ``fit``. Every number is the median
+of ``--repeats`` runs; the variants are interleaved within each repeat (a, b, c,
+ERM, cv=2, cv=5, XRM, then again), after one untimed warm-up of each.
+
+Peak memory: ``MATClassifier.fit`` (cv=2, linear head, 1 epoch, batch 1024) on a
+1,000,000 x 128 float32 table, each fit in a fresh subprocess (this script run
+with a hidden flag), reading ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after
+the imports and the data creation and again after ``fit``. Plain ERM, cv=5 and
+XRM fits are measured the same way for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import pathlib
+import pstats
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+from torch import nn
+
+from _common import machine_description
+from skmat import MATClassifier
+from skmat.nets import MATNeuralNetClassifier, MLPModule, ShiftedDataset
+
+HERE = pathlib.Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "speed.md"
+LR = 1e-3
+BATCH_SIZE = 256
+SEED = 0
+
+# name, n_samples, n_features, hidden layers, epochs
+FULL_SHAPES = [
+    ("tabular", 20_000, 100, (256,), 10),
+    ("embedding", 200_000, 512, (), 3),
+]
+QUICK_SHAPES = [
+    ("tabular", 2_000, 100, (256,), 2),
+    ("embedding", 10_000, 512, (), 1),
+]
+FULL_MEMORY = (1_000_000, 128)
+QUICK_MEMORY = (50_000, 128)
+MEMORY_BATCH = 1024
+
+TARGET_EPOCH = 1.2  # (c)/(a) per epoch, CPU and GPU
+TARGET_CV2 = 2.3  # MAT cv=2 / ERM, CPU
+TARGET_XRM = 3.2  # MAT XRM / ERM, CPU
+TARGET_CV5_GPU = 2.0  # MAT cv=5 / ERM, GPU
+TARGET_MEMORY = 3.0  # peak RSS / X.nbytes
+
+
+# ------------------------------------------------------------------------ data
+def make_data(n_samples, n_features, seed=SEED):
+    """float32 features (no float64 temporary), labels with a learnable signal."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
+    score = X[:, : min(5, n_features)].sum(axis=1)
+    score += rng.standard_normal(n_samples, dtype=np.float32)
+    y = (score > 0).astype(np.int64)
+    return X, y
+
+
+def random_shift(n_samples, n_classes=2, seed=SEED):
+    """A valid MAT shift: the log of a probability vector per row."""
+    rng = np.random.default_rng(seed + 1)
+    proba = rng.dirichlet(np.ones(n_classes), size=n_samples)
+    return np.log(np.maximum(proba, 1e-12)).astype(np.float32)
+
+
+def module_kwargs(n_features, hidden):
+    return dict(n_features=n_features, n_classes=2, hidden_layer_sizes=hidden)
+
+
+def net_params(n_features, hidden, epochs, device, batch_size=BATCH_SIZE):
+    """The skorch parameters shared by (b), (c) and (d)."""
+    params = dict(
+        module=MLPModule,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=LR,
+        batch_size=batch_size,
+        max_epochs=epochs,
+        train_split=None,
+        verbose=0,
+        device=device,
+    )
+    params.update(
+        {f"module__{k}": v for k, v in module_kwargs(n_features, hidden).items()}
+    )
+    return params
+
+
+class CpuEpochTimer(Callback):
+    """Records the process CPU time of each epoch as ``history[:, "cpu_dur"]``."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.start_ = time.process_time()
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("cpu_dur", time.process_time() - self.start_)
+
+
+def _sync(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+# -------------------------------------------------------------------- variants
+def _timed(fn):
+    """Run ``fn()``; return (its value, wall seconds, process CPU seconds)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = fn()
+    return value, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_bare(X, y, hidden, epochs, device):
+    """(a) The bare loop; returns (fit wall s, epoch wall s list, epoch CPU s list)."""
+    start = time.perf_counter()
+    torch.manual_seed(SEED)
+    model = MLPModule(**module_kwargs(X.shape[1], hidden)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    criterion = nn.CrossEntropyLoss()
+    X_t = torch.from_numpy(X).to(device)
+    y_t = torch.from_numpy(y).to(device)
+    n_samples = X_t.shape[0]
+    model.train()
+    walls, cpus = [], []
+    for _ in range(epochs):
+        epoch_wall, epoch_cpu = time.perf_counter(), time.process_time()
+        perm = torch.randperm(n_samples, device=device)
+        for i in range(0, n_samples, BATCH_SIZE):
+            idx = perm[i : i + BATCH_SIZE]
+            xb, yb = X_t[idx], y_t[idx]
+            optimizer.zero_grad()
+            loss = criterion(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+        _sync(device)
+        walls.append(time.perf_counter() - epoch_wall)
+        cpus.append(time.process_time() - epoch_cpu)
+    return time.perf_counter() - start, walls, cpus
+
+
+def _skorch_epochs(net, start):
+    return (
+        time.perf_counter() - start,
+        list(net.history[:, "dur"]),
+        list(net.history[:, "cpu_dur"]),
+    )
+
+
+def run_skorch_default(X, y, hidden, epochs, device):
+    """(b) skorch's NeuralNetClassifier, default Dataset/DataLoader path."""
+    start = time.perf_counter()
+    torch.manual_seed(SEED)
+    net = NeuralNetClassifier(
+        **net_params(X.shape[1], hidden, epochs, device),
+        callbacks=[("cpu_timer", CpuEpochTimer())],
+    )
+    net.fit(X, y)
+    return _skorch_epochs(net, start)
+
+
+def run_skmat_shifted(X, y, hidden, epochs, device, shift):
+    """(c) skmat's final-network training with a shift.
+
+    ``X`` may be a NumPy array (as ``MATClassifier`` passes it) or a tensor
+    already on the device.
+    """
+    start = time.perf_counter()
+    net = MATNeuralNetClassifier(
+        **net_params(X.shape[1], hidden, epochs, device),
+        callbacks=[("cpu_timer", CpuEpochTimer())],
+        random_state=SEED,
+    )
+    net.fit(ShiftedDataset(X, y, shift), y)
+    return _skorch_epochs(net, start)
+
+
+def mat_net(n_features, hidden, epochs, device, batch_size=BATCH_SIZE):
+    return MATNeuralNetClassifier(
+        **net_params(n_features, hidden, epochs, device, batch_size),
+        random_state=SEED,
+    )
+
+
+def run_erm(X, y, hidden, epochs, device):
+    """(d) ERM: the MAT net fitted plainly on (X, y)."""
+    net = mat_net(X.shape[1], hidden, epochs, device)
+    net, wall, cpu = _timed(lambda: net.fit(X, y))
+    return wall, cpu, {"final": float(np.sum(net.history[:, "dur"]))}
+
+
+def run_mat(X, y, hidden, epochs, device, **mat_params):
+    """(d) MATClassifier fit; returns wall s, CPU s and a phase breakdown."""
+    clf = MATClassifier(
+        mat_net(X.shape[1], hidden, epochs, device), random_state=SEED, **mat_params
+    )
+    clf, wall, cpu = _timed(lambda: clf.fit(X, y))
+    phases = {"final": float(np.sum(clf.estimator_.history[:, "dur"]))}
+    if hasattr(clf, "xrm_"):
+        phases["holdout_train"] = clf.xrm_.fit_time
+    else:
+        phases["holdout_train"] = float(
+            sum(np.sum(m.history[:, "dur"]) for m in clf.holdout_estimators_)
+        )
+    phases["other"] = wall - phases["final"] - phases["holdout_train"]
+    return wall, cpu, phases
+
+
+# ------------------------------------------------------------------ benchmark
+EPOCH_LABELS = {
+    "a": "(a) bare PyTorch loop",
+    "b": "(b) skorch defaults",
+    "c": "(c) skmat final net + shift",
+    "c_dev": "(c) with X already on the device",
+}
+FIT_LABELS = {
+    "erm": "ERM (net.fit)",
+    "cv2": "MATClassifier cv=2",
+    "cv5": "MATClassifier cv=5",
+    "xrm": "MATClassifier holdout='xrm'",
+}
+# Rows x epochs of training relative to ERM: cv=k trains k nets on (k-1)/k of
+# the rows, then the final net; XRM runs both twins (forward and backward) on
+# every row of every batch, then the final net.
+WORK_RATIO = {"erm": 1.0, "cv2": 2.0, "cv5": 5.0, "xrm": 3.0}
+
+
+def benchmark_shape(shape, repeats, device, log):
+    name, n_samples, n_features, hidden, epochs = shape
+    X, y = make_data(n_samples, n_features)
+    shift = random_shift(n_samples)
+    epoch_variants = {
+        "a": lambda: run_bare(X, y, hidden, epochs, device),
+        "b": lambda: run_skorch_default(X, y, hidden, epochs, device),
+        "c": lambda: run_skmat_shifted(X, y, hidden, epochs, device, shift),
+    }
+    if torch.device(device).type != "cpu":
+        X_dev = torch.from_numpy(X).to(device)
+        epoch_variants["c_dev"] = lambda: run_skmat_shifted(
+            X_dev, y, hidden, epochs, device, shift
+        )
+    fit_variants = {
+        "erm": lambda: run_erm(X, y, hidden, epochs, device),
+        "cv2": lambda: run_mat(X, y, hidden, epochs, device, cv=2),
+        "cv5": lambda: run_mat(X, y, hidden, epochs, device, cv=5),
+        "xrm": lambda: run_mat(X, y, hidden, epochs, device, holdout="xrm"),
+    }
+    # Untimed warm-up of every code path (lazy imports, kernels) on a small slice.
+    small = slice(0, min(n_samples, 2048))
+    Xs, ys = X[small], y[small]
+    run_bare(Xs, ys, hidden, 1, device)
+    run_skorch_default(Xs, ys, hidden, 1, device)
+    run_skmat_shifted(Xs, ys, hidden, 1, device, shift[small])
+    run_mat(Xs, ys, hidden, 1, device, cv=2)
+    run_mat(Xs, ys, hidden, 1, device, holdout="xrm")
+
+    epoch_runs = {k: {"wall": [], "cpu": [], "fit": []} for k in epoch_variants}
+    fit_runs = {k: {"wall": [], "cpu": [], "phases": []} for k in fit_variants}
+    for r in range(repeats):
+        for key, fn in epoch_variants.items():
+            gc.collect()
+            fit_wall, walls, cpus = fn()
+            epoch_runs[key]["fit"].append(fit_wall)
+            epoch_runs[key]["wall"].append(float(np.sum(walls)) / epochs)
+            epoch_runs[key]["cpu"].append(float(np.sum(cpus)) / epochs)
+            log(
+                f"  [{name} repeat {r}] ({key}) {epoch_runs[key]['wall'][-1]:.3f} s "
+                f"/ epoch ({epoch_runs[key]['cpu'][-1]:.3f} CPU s)"
+            )
+        for key, fn in fit_variants.items():
+            gc.collect()
+            wall, cpu, phases = fn()
+            fit_runs[key]["wall"].append(wall)
+            fit_runs[key]["cpu"].append(cpu)
+            fit_runs[key]["phases"].append(phases)
+            log(f"  [{name} repeat {r}] {key} fit {wall:.2f} s ({cpu:.2f} CPU s)")
+    med = lambda values: float(np.median(values))  # noqa: E731
+    result = {
+        "shape": shape,
+        "X_mb": X.nbytes / 2**20,
+        "epoch": {
+            k: {m: med(v[m]) for m in ("wall", "cpu", "fit")}
+            for k, v in epoch_runs.items()
+        },
+        "fit": {
+            k: {
+                "wall": med(v["wall"]),
+                "cpu": med(v["cpu"]),
+                "phases": {p: med([b[p] for b in v["phases"]]) for p in v["phases"][0]},
+            }
+            for k, v in fit_runs.items()
+        },
+        "runs": {"epoch": epoch_runs, "fit": fit_runs},
+    }
+    ep = result["epoch"]
+    if max(ep["c"][m] / ep["a"][m] for m in ("wall", "cpu")) > TARGET_EPOCH:
+        result["profile"] = profile_epoch(X, y, hidden, device, shift)
+    return result
+
+
+def profile_epoch(X, y, hidden, device, shift, top=15):
+    """cProfile of one epoch of (c), to say where the time over (a) goes."""
+    prof = cProfile.Profile()
+    net = MATNeuralNetClassifier(
+        **net_params(X.shape[1], hidden, 1, device), random_state=SEED
+    )
+    dataset = ShiftedDataset(X, y, shift)
+    prof.enable()
+    net.fit(dataset, y)
+    prof.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(prof, stream=stream)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [
+        line.rstrip().replace(str(pathlib.Path(torch.__file__).parents[1]), "...")
+        for line in stream.getvalue().splitlines()
+        if line.strip() and not line.lstrip().startswith(("Ordered by", "List red"))
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- memory
+def _current_rss_mb():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _maxrss_mb():
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def memory_child(kind, n_samples, n_features, device):
+    """Runs in a fresh process: one fit, prints its memory as JSON."""
+    X, y = make_data(n_samples, n_features)
+    gc.collect()
+    base_rss = _current_rss_mb()
+    base_peak = _maxrss_mb()
+    net = mat_net(n_features, (), 1, device, batch_size=MEMORY_BATCH)
+    start = time.perf_counter()
+    if kind == "erm":
+        net.fit(X, y)
+    else:
+        params = {"cv2": dict(cv=2), "cv5": dict(cv=5), "xrm": dict(holdout="xrm")}
+        MATClassifier(net, random_state=SEED, **params[kind]).fit(X, y)
+    wall = time.perf_counter() - start
+    out = dict(
+        kind=kind,
+        X_mb=X.nbytes / 2**20,
+        base_rss_mb=base_rss,
+        base_peak_mb=base_peak,
+        peak_mb=_maxrss_mb(),
+        wall=wall,
+    )
+    print("MEMORY_RESULT " + json.dumps(out))
+
+
+def benchmark_memory(n_samples, n_features, device, log, kinds):
+    results = {}
+    for kind in kinds:
+        cmd = [
+            sys.executable,
+            str(pathlib.Path(__file__).resolve()),
+            "--_memory-child",
+            kind,
+            "--_memory-shape",
+            str(n_samples),
+            str(n_features),
+            "--device",
+            device,
+            "--threads",
+            str(torch.get_num_threads()),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        lines = [
+            line for line in proc.stdout.splitlines() if line.startswith("MEMORY_")
+        ]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(
+                f"memory child {kind} failed ({proc.returncode}):\n{proc.stderr}"
+            )
+        results[kind] = json.loads(lines[-1].split(" ", 1)[1])
+        r = results[kind]
+        log(
+            f"  [memory] {kind}: baseline {r['base_rss_mb']:.0f} MB, "
+            f"peak {r['peak_mb']:.0f} MB ({r['wall']:.1f} s)"
+        )
+    return results
+
+
+# -------------------------------------------------------------------- report
+def _status(value, target):
+    if value <= target:
+        return "PASS"
+    return f"MISS (+{value / target - 1:.0%})"
+
+
+def render(args, shapes_results, memory, memory_shape, info):
+    device = args.device
+    on_gpu = torch.device(device).type == "cuda"
+    options = ""
+    if args.quick:
+        options += " --quick"
+    if args.repeats != (1 if args.quick else 3):
+        options += f" --repeats {args.repeats}"
+    if device != "cpu":
+        options += f" --device {device}"
+    if args.threads is not None:
+        options += f" --threads {args.threads}"
+    lines = [
+        "# Speed and memory",
+        "",
+        f"Command: `python benchmarks/speed.py{options}`"
+        + (" (**quick smoke run, small sizes: not the benchmark**)" * args.quick)
+        + ".",
+        "",
+        f"Machine: {machine_description()}.",
+        "",
+        f"Device `{device}`; torch intra-op threads: {torch.get_num_threads()}; "
+        f"medians of {args.repeats} run(s) per number; whole run "
+        f"{info['seconds'] / 60:.1f} min; load average (1 min) "
+        f"{info['load_start']:.1f} at the start, {info['load_end']:.1f} at the end "
+        f"(on {os.cpu_count()} cores).",
+        "",
+        "Every variant uses `skmat.nets.MLPModule`, `CrossEntropyLoss`, Adam "
+        "(lr 1e-3), batch size 256, shuffled batches, every row in training (no "
+        "validation split), the same float32 data and the same number of epochs.",
+        "",
+        "- (a) bare PyTorch loop: tensors made once on the device; each epoch one "
+        "`randperm`, each batch the gather `X[perm[i:i+256]]`, then zero_grad, "
+        "forward, backward, step. No skorch, no logging.",
+        "- (b) skorch's `NeuralNetClassifier` with its default data path "
+        "(`skorch.dataset.Dataset`: one `__getitem__` per row, then torch's "
+        "`default_collate`); only `train_split=None` and `verbose=0` changed.",
+        "- (c) skmat's final-network training: `MATNeuralNetClassifier` fitted on "
+        "`ShiftedDataset(X, y, shift)` (NumPy X, as `MATClassifier` passes it) "
+        "with a random valid shift (log of Dirichlet(1, 1) probabilities): one "
+        "tensor gather per batch through `__getitems__`.",
+        "- (d) ERM = the same `MATNeuralNetClassifier` fitted plainly on `(X, y)` "
+        "(the final network without the held-out phase); MAT = "
+        "`MATClassifier(net, cv=2 | cv=5 | holdout='xrm', random_state=0)` with "
+        "`holdout_estimator=None` (a copy of the net, same epochs). Ratio = time of "
+        "`MATClassifier.fit` / time of the ERM `fit`. 'work' is the rows x epochs "
+        "of training relative to ERM: cv=k trains k nets on (k-1)/k of the rows, "
+        "then the final net (k); XRM runs both twins forward and backward on every "
+        "row of each batch, then the final net (3).",
+        "",
+        "Per-epoch times of (b) and (c) are skorch's `history[:, 'dur']` (the batch "
+        "loop with skorch's per-batch callbacks and logging) and the process CPU "
+        "time of the same span (an epoch-level timer callback); (a) is timed the "
+        "same way around its epoch loop. The CPU-time columns are what each "
+        "variant costs when the machine is shared (other processes ran on these "
+        "cores); wall-clock is what the targets name. 'held-out training', "
+        "'final net' are the epoch loops' own times (skorch `dur`, "
+        "`XRMResult.fit_time`); 'other' is the rest of `fit` (validation, "
+        "splitting, fold copies, held-out prediction, the shift).",
+        "",
+    ]
+    summary = []
+    for res in shapes_results:
+        name, n_samples, n_features, hidden, epochs = res["shape"]
+        arch = "-".join(str(v) for v in (n_features, *hidden, 2))
+        kind = "MLP" if hidden else "linear head"
+        lines += [
+            f"## {name}: {n_samples:,} x {n_features} float32 "
+            f"({res['X_mb']:.0f} MB), {kind} {arch}, {epochs} epoch(s)",
+            "",
+            "| variant | s / epoch | CPU s / epoch | fit wall s | / (a) | "
+            "/ (a) CPU | target | status | status CPU |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        ep = res["epoch"]
+        for key, e in ep.items():
+            ratio = e["wall"] / ep["a"]["wall"]
+            ratio_cpu = e["cpu"] / ep["a"]["cpu"]
+            target = status = status_cpu = ""
+            if key.startswith("c"):
+                target = f"<= {TARGET_EPOCH}"
+                status = _status(ratio, TARGET_EPOCH)
+                status_cpu = _status(ratio_cpu, TARGET_EPOCH)
+            if key == "c":
+                summary.append(
+                    (f"{name}: (c)/(a) per epoch", ratio, ratio_cpu, TARGET_EPOCH)
+                )
+            lines.append(
+                f"| {EPOCH_LABELS[key]} | {e['wall']:.3f} | {e['cpu']:.3f} "
+                f"| {e['fit']:.2f} | {ratio:.2f} | {ratio_cpu:.2f} | {target} "
+                f"| {status} | {status_cpu} |"
+            )
+        lines += [
+            "",
+            "| fit | wall s | CPU s | / ERM | / ERM CPU | work | held-out "
+            "training s | final net s | other s | target | status | status CPU |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        fit = res["fit"]
+        for key, f in fit.items():
+            ratio = f["wall"] / fit["erm"]["wall"]
+            ratio_cpu = f["cpu"] / fit["erm"]["cpu"]
+            limit = {"cv2": TARGET_CV2, "xrm": TARGET_XRM}.get(key)
+            target = status = status_cpu = ""
+            if limit is not None:
+                target = f"<= {limit} (CPU)"
+                status, status_cpu = _status(ratio, limit), _status(ratio_cpu, limit)
+                summary.append(
+                    (f"{name}: {FIT_LABELS[key]} / ERM", ratio, ratio_cpu, limit)
+                )
+            elif key == "cv5":
+                target = f"<= {TARGET_CV5_GPU} (GPU)"
+                if on_gpu:
+                    status = _status(ratio, TARGET_CV5_GPU)
+                    status_cpu = _status(ratio_cpu, TARGET_CV5_GPU)
+                    summary.append(
+                        (
+                            f"{name}: {FIT_LABELS[key]} / ERM",
+                            ratio,
+                            ratio_cpu,
+                            TARGET_CV5_GPU,
+                        )
+                    )
+                else:
+                    status = status_cpu = "GPU target"
+            ph = f["phases"]
+            hold = ph.get("holdout_train")
+            hold_text = "" if hold is None else f"{hold:.2f}"
+            other_text = "" if hold is None else f"{ph['other']:.2f}"
+            lines.append(
+                f"| {FIT_LABELS[key]} | {f['wall']:.2f} | {f['cpu']:.2f} "
+                f"| {ratio:.2f} | {ratio_cpu:.2f} | {WORK_RATIO[key]:.0f} "
+                f"| {hold_text} | {ph['final']:.2f} | {other_text} | {target} "
+                f"| {status} | {status_cpu} |"
+            )
+        lines.append("")
+        if "profile" in res:
+            lines += [
+                "(c) is over its target on this shape (wall or CPU); cProfile of "
+                "one epoch of (c), sorted by own time:",
+                "",
+                "```",
+                res["profile"],
+                "```",
+                "",
+            ]
+    if memory:
+        n_samples, n_features = memory_shape
+        x_mb = next(iter(memory.values()))["X_mb"]
+        lines += [
+            f"## Peak memory: {n_samples:,} x {n_features} float32 "
+            f"(X = {x_mb:.0f} MB), linear head, 1 epoch, batch {MEMORY_BATCH}",
+            "",
+            "Each fit in a fresh process. Baseline = RSS after the imports and the "
+            "data (X, y) were made, just before `fit` (it includes X and the "
+            "libraries); peak = `ru_maxrss` after `fit`.",
+            "",
+            "| fit | baseline RSS MB | peak RSS MB | peak - baseline MB "
+            "| peak / X | (peak - baseline) / X | fit s | target | status |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for key, r in memory.items():
+            ratio = r["peak_mb"] / r["X_mb"]
+            extra = r["peak_mb"] - r["base_rss_mb"]
+            target = status = ""
+            if key == "cv2":
+                target = f"<= {TARGET_MEMORY} x X"
+                status = _status(ratio, TARGET_MEMORY)
+                summary.append(
+                    (
+                        "peak RSS of MATClassifier.fit (cv=2) / size of X",
+                        ratio,
+                        None,
+                        TARGET_MEMORY,
+                    )
+                )
+            lines.append(
+                f"| {FIT_LABELS[key]} | {r['base_rss_mb']:.0f} | {r['peak_mb']:.0f} "
+                f"| {extra:.0f} | {ratio:.2f} | {extra / r['X_mb']:.2f} "
+                f"| {r['wall']:.1f} | {target} | {status} |"
+            )
+        lines.append("")
+    lines += [
+        "## Targets",
+        "",
+        "| target | measured (wall) | measured (CPU time) | limit | status "
+        "| status CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, value, value_cpu, limit in summary:
+        cpu_text = "" if value_cpu is None else f"{value_cpu:.2f}"
+        cpu_status = "" if value_cpu is None else _status(value_cpu, limit)
+        lines.append(
+            f"| {label} | {value:.2f} | {cpu_text} | {limit} "
+            f"| {_status(value, limit)} | {cpu_status} |"
+        )
+    if not on_gpu:
+        lines += [
+            "",
+            "Not measured by this run (GPU targets): (c)/(a) <= 1.2 per epoch and "
+            "MATClassifier cv=5 / ERM <= 2.0 on a GPU; run "
+            "`python benchmarks/speed.py --device cuda` on a GPU machine.",
+        ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------- main
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, smoke run")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="runs per number (median); default 3, 1 with --quick",
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="torch device: cpu (default) or cuda"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads (default: torch's default)",
+    )
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the peak-memory part"
+    )
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        default=None,
+        help="only these shapes (tabular, embedding)",
+    )
+    parser.add_argument(
+        "--output",
+        default=str(RESULTS),
+        help="markdown file to write ('-' to only print)",
+    )
+    parser.add_argument(
+        "--_memory-child", dest="memory_child", default=None, help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--_memory-shape",
+        dest="memory_shape",
+        nargs=2,
+        type=int,
+        default=None,
+        help=argparse.SUPPRESS,
+    )
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    if args.memory_child:
+        memory_child(args.memory_child, *args.memory_shape, args.device)
+        return
+    from skmat.nets import check_device
+
+    check_device(args.device, name="--device")
+
+    def log(message):
+        print(message, flush=True)
+
+    start = time.perf_counter()
+    load_start = os.getloadavg()[0]
+    shapes = QUICK_SHAPES if args.quick else FULL_SHAPES
+    if args.shapes:
+        shapes = [s for s in shapes if s[0] in args.shapes]
+    shapes_results = []
+    for shape in shapes:
+        log(f"shape {shape[0]}: {shape[1]:,} x {shape[2]}")
+        shapes_results.append(benchmark_shape(shape, args.repeats, args.device, log))
+    memory, memory_shape = None, QUICK_MEMORY if args.quick else FULL_MEMORY
+    if not args.skip_memory:
+        log(f"peak memory: {memory_shape[0]:,} x {memory_shape[1]}")
+        memory = benchmark_memory(
+            *memory_shape, args.device, log, kinds=("erm", "cv2", "cv5", "xrm")
+        )
+    info = dict(
+        seconds=time.perf_counter() - start,
+        load_start=load_start,
+        load_end=os.getloadavg()[0],
+    )
+    text = render(args, shapes_results, memory, memory_shape, info)
+    print(text)
+    if args.output != "-":
+        out = pathlib.Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
