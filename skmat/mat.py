@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
@@ -20,44 +19,24 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
+from ._base import SKORCH_CLASSIFIERS, NetClassifierMixin, fit_transaction, make_net
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .nets import (
-    MLPModule,
     ShiftedDataset,
-    as_mat_net,
     check_device,
     mlp_net,
-    net_logits,
-    output_kind,
 )
 from .transition import mat_shift
 from .xrm import fit_xrm
 
 __all__ = ["MATClassifier"]
 
-_SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
 
-
-@contextlib.contextmanager
-def _fit_transaction(estimator):
-    """Restore the fitted state an estimator had if the block raises (even ^C)."""
-    fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_")}
-    for name in fitted:  # a new fit starts clean: no attribute of the old one stays
-        delattr(estimator, name)
-    try:
-        yield
-    except BaseException:
-        for name in [k for k in vars(estimator) if k.endswith("_")]:
-            delattr(estimator, name)
-        for name, value in fitted.items():
-            setattr(estimator, name, value)
-        raise
-
-
-class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class MATClassifier(
+    NetClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
     """Memorization-Aware Training (MAT) of a skorch network.
 
     MAT (Bayat et al., 2024) trains a network whose logits are shifted, in the
@@ -230,7 +209,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Fitted. If fit raises (or is interrupted), the estimator keeps the
             fitted state it had before the call, or stays unfitted.
         """
-        with _fit_transaction(self):
+        with fit_transaction(self):
             self._validate_params()
             _raise_for_params(fit_params, self, "fit")
             return self._fit(X, y, holdout_proba, fit_params)
@@ -257,11 +236,6 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.random_state is None:
             holdout_seed = final_seed = None
         net = self._make_net(self.estimator, n_classes, device, final_seed, "estimator")
-        if isinstance(net, NeuralNetBinaryClassifier) and n_classes != 2:
-            raise ValueError(
-                "estimator is a NeuralNetBinaryClassifier, which needs exactly 2 "
-                f"classes; y has {n_classes}."
-            )
         # torch modules run in float32: convert once, not per fold and per net.
         X_torch = X.astype(np.float32, copy=False)
 
@@ -294,33 +268,15 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self
 
     def _make_net(self, template, n_classes, device, seed, name):
-        """A MAT-enabled, unfitted copy of a skorch net, sized and seeded."""
-        if template is None:
-            template = mlp_net()
-        elif not isinstance(template, _SKORCH_CLASSIFIERS):
-            raise TypeError(
-                f"{name} must be a skorch NeuralNetClassifier or "
-                "NeuralNetBinaryClassifier (or None for skmat's default MLP); got "
-                f"{type(template).__name__}. For a scikit-learn classifier, pass it "
-                "as holdout_estimator."
-            )
-        output_kind(template)  # rejects criteria without class logits
-        params = {"verbose": int(self.verbose)}
-        if seed is not None:
-            params["random_state"] = seed
-        if device is not None:
-            params["device"] = device
-        if isinstance(template, NeuralNetClassifier):
-            params["classes"] = list(range(n_classes))
-        if template.module is MLPModule:
-            given = template.get_params_for("module")
-            params.setdefault(
-                "module__n_features", given.get("n_features", self.n_features_in_)
-            )
-            params.setdefault("module__n_classes", given.get("n_classes", n_classes))
-        net = as_mat_net(template, **params)
-        check_device(net.device, name=f"{name}.device")
-        return net
+        return make_net(
+            template,
+            n_features=self.n_features_in_,
+            n_classes=n_classes,
+            device=device,
+            seed=seed,
+            verbose=self.verbose,
+            name=name,
+        )
 
     def _cv_holdout(self, X, X_torch, y, classes, net, seed, routed):
         n_classes = len(classes)
@@ -336,7 +292,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         if self.holdout_estimator is None:
             holdout = clone(net)  # same net, same device; trained without a shift
-        elif isinstance(self.holdout_estimator, _SKORCH_CLASSIFIERS):
+        elif isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
             holdout = self._make_net(
                 self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
             )
@@ -351,7 +307,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"[MATClassifier] held-out probabilities from {len(splits)} folds of "
                 f"{type(holdout).__name__}"
             )
-        is_net = isinstance(holdout, _SKORCH_CLASSIFIERS)
+        is_net = isinstance(holdout, SKORCH_CLASSIFIERS)
         proba, models = cross_val_holdout_proba(
             holdout,
             X_torch if is_net else X,
@@ -367,7 +323,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _xrm_holdout(self, X_torch, y, n_classes, net, seed):
         if self.holdout_estimator is None:
             template = clone(net)
-        elif isinstance(self.holdout_estimator, _SKORCH_CLASSIFIERS):
+        elif isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
             template = self._make_net(
                 self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
             )
@@ -501,7 +457,7 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 proba_in_label_order(
                     model,
                     model.predict_proba(
-                        X_torch if isinstance(model, _SKORCH_CLASSIFIERS) else X
+                        X_torch if isinstance(model, SKORCH_CLASSIFIERS) else X
                     ),
                     n_classes,
                 )
@@ -514,87 +470,3 @@ class MATClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "fitted with precomputed holdout_proba; fit it without holdout_proba."
             )
         return infer_groups(y, predictions, classes=self.classes_)
-
-    # ------------------------------------------------------------ predict
-    def _logits(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        return net_logits(self.estimator_, X)
-
-    def decision_function(self, X):
-        """Logits of the network, ``f(X)``, with no shift.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the logit of ``classes_[1]`` minus that of
-            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
-        """
-        logits = self._logits(X)
-        if len(self.classes_) == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
-
-    def predict_proba(self, X):
-        """Class probabilities ``softmax(f(X))`` of the network, with no shift.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            float64, columns in ``classes_`` order, rows summing to 1.
-        """
-        logits = self._logits(X)
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        logits = self._logits(X)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-    def predict(self, X):
-        """Predicted class labels, the argmax of the network's logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "estimator_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        return tags

@@ -1,0 +1,511 @@
+"""Tests of skmat.baselines: ERM, group reweighting, GroupDRO, JTT, logit adjustment."""
+
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch.dataset import ValidSplit
+from torch.nn import functional as F
+
+from skmat import MATClassifier
+from skmat._base import make_net
+from skmat.baselines import (
+    GROUP_KEY,
+    WEIGHT_KEY,
+    ERMClassifier,
+    GroupDROClassifier,
+    GroupReweightingClassifier,
+    JTTClassifier,
+    LogitAdjustedClassifier,
+    _as_reweighted_net,
+    _ReweightedDataset,
+)
+from skmat.datasets import make_spurious_classification, make_spurious_splits
+from skmat.metrics import worst_group_accuracy
+from skmat.nets import mlp_net
+
+ALL = [
+    ERMClassifier,
+    GroupReweightingClassifier,
+    GroupDROClassifier,
+    JTTClassifier,
+    LogitAdjustedClassifier,
+]
+GROUP_FREE = [ERMClassifier, JTTClassifier, LogitAdjustedClassifier]
+NEEDS_GROUPS = [GroupReweightingClassifier, GroupDROClassifier]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # These nets are tiny: torch's intra-op threads only contend with each other
+    # (5-10x slower on a busy 2-core machine). Restored for the other modules.
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+def _net(**params):
+    return mlp_net((16,), **{"max_epochs": 8, **params})
+
+
+def _make(cls, **params):
+    return cls(_net(), random_state=0, **params)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, groups = make_spurious_classification(300, 20, random_state=0)
+    return X, y, groups
+
+
+# --------------------------------------------------------------------- API
+@pytest.mark.parametrize("cls", ALL)
+def test_fit_predict_api(cls, data):
+    X, y, groups = data
+    labels = np.array(["no", "yes"])[y]
+    clf = _make(cls).fit(X, labels, groups=groups)
+    assert clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.classes_, ["no", "yes"])
+    assert clf.predict(X).shape == (len(X),)
+    assert set(clf.predict(X)) <= {"no", "yes"}
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, atol=1e-12)
+    scores = clf.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_array_equal(
+        clf.classes_[(scores > 0).astype(int)], clf.predict(X)
+    )
+    assert 0.0 <= clf.score(X, labels) <= 1.0
+    assert clf.estimator_.initialized_
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_multiclass(cls):
+    X, y, groups = make_spurious_classification(240, 12, n_classes=3, random_state=0)
+    clf = _make(cls).fit(X, y + 10, groups=groups)
+    np.testing.assert_array_equal(clf.classes_, [10, 11, 12])
+    assert clf.decision_function(X).shape == (len(X), 3)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(axis=1)]
+    )
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_clone_and_unfitted(cls, data):
+    X, y, groups = data
+    clf = _make(cls)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    clf.fit(X, y, groups=groups)
+    copy = clone(clf)
+    assert not hasattr(copy, "estimator_")
+    assert set(copy.get_params()) == set(clf.get_params())
+    assert copy.get_params(deep=False)["random_state"] == 0
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_reproducible_with_random_state(cls, data):
+    X, y, groups = data
+    first = _make(cls).fit(X, y, groups=groups).predict_proba(X)
+    again = _make(cls).fit(X, y, groups=groups).predict_proba(X)
+    np.testing.assert_array_equal(first, again)
+    other = cls(_net(), random_state=1).fit(X, y, groups=groups).predict_proba(X)
+    assert not np.allclose(first, other)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_pickle_round_trip(cls, data):
+    X, y, groups = data
+    clf = _make(cls).fit(X, y, groups=groups)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+# ------------------------------------------------------------------ groups
+@pytest.mark.parametrize("cls", NEEDS_GROUPS)
+def test_groups_required(cls, data):
+    X, y, groups = data
+    with pytest.raises(ValueError, match="groups"):
+        _make(cls).fit(X, y)
+    with pytest.raises(ValueError, match="groups"):
+        _make(cls).fit(X, y, groups=groups[:-1])
+    with pytest.raises(ValueError, match="groups"):
+        _make(cls).fit(X, y, groups=groups.reshape(-1, 1))
+    with pytest.raises(ValueError, match="groups"):
+        _make(cls).fit(X, y, groups=np.where(groups == 0, np.nan, groups))
+
+
+@pytest.mark.parametrize("cls", NEEDS_GROUPS)
+def test_failed_fit_keeps_previous_state(cls, data):
+    X, y, groups = data
+    clf = _make(cls).fit(X, y, groups=groups)
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="groups"):
+        clf.fit(X[:, :5], y)  # new width, no groups: fails after validate_data
+    assert clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    unfitted = _make(cls)
+    with pytest.raises(ValueError, match="groups"):
+        unfitted.fit(X, y)
+    assert not hasattr(unfitted, "n_features_in_")
+
+
+@pytest.mark.parametrize("cls", NEEDS_GROUPS)
+def test_string_group_labels(cls, data):
+    X, y, groups = data
+    names = np.array(["a", "b", "c", "d"])[groups]
+    clf = _make(cls).fit(X, y, groups=names)
+    np.testing.assert_array_equal(clf.groups_, ["a", "b", "c", "d"])
+    assert clf.group_weights_.shape == (4,)
+
+
+@pytest.mark.parametrize("cls", GROUP_FREE)
+def test_group_free_methods_ignore_groups(cls, data):
+    X, y, groups = data
+    with_groups = _make(cls).fit(X, y, groups=groups).predict_proba(X)
+    without = _make(cls).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(with_groups, without)
+
+
+# ---------------------------------------------------- reductions to ERM
+@pytest.mark.parametrize(
+    "cls, params",
+    [
+        (LogitAdjustedClassifier, {"tau": 0.0}),
+        (JTTClassifier, {"upweight": 1.0}),
+        (GroupReweightingClassifier, {}),
+        (GroupDROClassifier, {"eta": 0.5}),
+    ],
+    ids=["logit_adjusted_tau0", "jtt_upweight1", "reweighting", "group_dro"],
+)
+def test_reduces_to_erm(cls, params, data):
+    # tau=0, upweight=1 or a single group: the same loss as ERM, and the same seed,
+    # so the very same network.
+    X, y, _ = data
+    one_group = np.zeros(len(y), dtype=int)
+    erm = _make(ERMClassifier).fit(X, y)
+    clf = _make(cls, **params).fit(X, y, groups=one_group)
+    np.testing.assert_array_equal(clf.predict(X), erm.predict(X))
+    np.testing.assert_allclose(clf.predict_proba(X), erm.predict_proba(X), atol=1e-6)
+
+
+def test_logit_adjusted_is_mat_with_uninformative_holdout(data):
+    # An uninformative held-out model makes MAT's shift the log class prior.
+    X, y, _ = data
+    la = _make(LogitAdjustedClassifier, tau=1.0).fit(X, y)
+    uniform = np.full((len(y), 2), 0.5)
+    mat = MATClassifier(_net(), random_state=0).fit(X, y, holdout_proba=uniform)
+    np.testing.assert_allclose(mat.shift_[0], la.logit_adjustment_)
+    np.testing.assert_allclose(la.predict_proba(X), mat.predict_proba(X), atol=1e-6)
+
+
+def test_logit_adjustment_attributes():
+    X = np.arange(8.0).reshape(-1, 1)
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    clf = _make(LogitAdjustedClassifier, tau=2.0).fit(X, y)
+    np.testing.assert_allclose(clf.class_prior_, [0.75, 0.25])
+    np.testing.assert_allclose(clf.logit_adjustment_, 2.0 * np.log([0.75, 0.25]))
+
+
+def test_logit_adjustment_favours_the_rare_class():
+    # The adjusted loss asks more margin of the rare class: on overlapping
+    # classes the boundary moves towards the frequent one.
+    rng = np.random.RandomState(0)
+    y = (rng.uniform(size=600) < 0.1).astype(int)
+    X = (rng.randn(600) + 1.0 * y).reshape(-1, 1)
+    net = mlp_net((), max_epochs=40, lr=3e-2)
+    erm = ERMClassifier(net, random_state=0).fit(X, y)
+    la = LogitAdjustedClassifier(net, tau=1.0, random_state=0).fit(X, y)
+    assert la.predict(X).mean() > erm.predict(X).mean() + 0.05
+
+
+# -------------------------------------------------------------------- JTT
+def test_jtt_error_set_is_upweighted(data):
+    X, y, groups = data
+    clf = _make(JTTClassifier, first_epochs=2, upweight=7.0).fit(X, y)
+    ident = clf.identification_estimator_
+    assert ident.max_epochs == 2 and len(ident.history) == 2
+    errors = ident.predict(X.astype(np.float32)) != y
+    np.testing.assert_array_equal(clf.error_set_, errors)
+    assert clf.error_set_.dtype == bool and 0 < clf.error_set_.sum() < len(y)
+    # The final net is the one trained on the error set with weight 7 and the rest
+    # with weight 1 (same seed as MATClassifier's final net for random_state=0).
+    final_seed = int(
+        np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=2)[1]
+    )
+    net = make_net(
+        _net(), n_features=20, n_classes=2, seed=final_seed, convert=_as_reweighted_net
+    )
+    X32 = X.astype(np.float32)
+    net.fit(_ReweightedDataset(X32, y, weight=np.where(errors, 7.0, 1.0)), y)
+    np.testing.assert_array_equal(
+        net.predict_proba(X32), clf.estimator_.predict_proba(X32)
+    )
+    erm = _make(ERMClassifier).fit(X, y)
+    assert not np.allclose(erm.predict_proba(X), clf.predict_proba(X))
+
+
+def test_jtt_error_set_targets_the_minority():
+    X, y, groups = make_spurious_splits(1000, 100, random_state=0).train
+    clf = JTTClassifier(mlp_net((32,)), random_state=0).fit(X, y)
+    minority = (groups == 1) | (groups == 2)
+    assert minority[clf.error_set_].mean() > 0.9  # the error set is the minority
+    assert clf.error_set_[minority].mean() > 0.9  # and finds almost all of it
+
+
+def test_jtt_with_sklearn_identification_model(data):
+    X, y, _ = data
+    clf = _make(JTTClassifier, identification_estimator=LogisticRegression())
+    clf.fit(X, y)
+    assert isinstance(clf.identification_estimator_, LogisticRegression)
+    np.testing.assert_array_equal(
+        clf.error_set_, clf.identification_estimator_.predict(X) != y
+    )
+
+
+def test_jtt_first_epochs_none_keeps_net_epochs(data):
+    X, y, _ = data
+    clf = _make(JTTClassifier, first_epochs=None).fit(X, y)
+    assert len(clf.identification_estimator_.history) == 8
+
+
+# --------------------------------------------------------------- GroupDRO
+def test_group_dro_loss_is_algorithm_1():
+    # One batch by hand: per-group mean losses, exponentiated-gradient update of
+    # q (uniform at first), robust loss q @ group_loss with the updated q.
+    net = make_net(
+        None,
+        n_features=3,
+        n_classes=2,
+        seed=0,
+        convert=_as_reweighted_net,
+        group_dro_eta=0.5,
+        n_groups=3,
+    ).initialize()
+    y_pred = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 3.0]])
+    y_true = torch.tensor([0, 0, 1, 0])
+    group = torch.tensor([0, 0, 1, 1])
+    batch = {"X": torch.zeros(4, 3), GROUP_KEY: group}
+    losses = F.cross_entropy(y_pred, y_true, reduction="none")
+    group_loss = torch.stack([losses[:2].mean(), losses[2:].mean(), torch.tensor(0.0)])
+    q = torch.full((3,), 1 / 3) * torch.exp(0.5 * group_loss)
+    q /= q.sum()
+
+    loss = net.get_loss(y_pred, y_true, X=batch, training=True)
+    torch.testing.assert_close(net.group_weights_, q)
+    torch.testing.assert_close(loss, q @ group_loss)
+    # Validation batches use q but do not move it.
+    net.get_loss(y_pred, y_true, X=batch, training=False)
+    torch.testing.assert_close(net.group_weights_, q)
+    assert net.criterion_.reduction == "mean"  # restored after the per-row call
+
+
+def test_weighted_loss_and_infer_strip_extras():
+    net = make_net(None, n_features=3, n_classes=2, seed=0, convert=_as_reweighted_net)
+    net.initialize()
+    y_pred = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    y_true = torch.tensor([0, 0, 1])
+    w = torch.tensor([1.0, 5.0, 2.0])
+    losses = F.cross_entropy(y_pred, y_true, reduction="none")
+    loss = net.get_loss(y_pred, y_true, X={"X": torch.zeros(3, 3), WEIGHT_KEY: w})
+    torch.testing.assert_close(loss, (w * losses).sum() / w.sum())
+    # Without extras: the plain loss.
+    plain = net.get_loss(y_pred, y_true, X=torch.zeros(3, 3))
+    torch.testing.assert_close(plain, losses.mean())
+    x = torch.randn(3, 3)
+    torch.testing.assert_close(
+        net.infer({"X": x, WEIGHT_KEY: w, GROUP_KEY: torch.zeros(3, dtype=int)}),
+        net.infer(x),
+    )
+
+
+def test_group_dro_weights(data):
+    X, y, groups = data
+    clf = _make(GroupDROClassifier, eta=1.0).fit(X, y, groups=groups)
+    q = clf.group_weights_
+    assert q.shape == (4,)
+    np.testing.assert_allclose(q.sum(), 1.0, rtol=1e-5)
+    assert not np.allclose(q, 0.25)
+    # eta = 0: q stays uniform (the mean of the group losses).
+    flat = _make(GroupDROClassifier, eta=0.0).fit(X, y, groups=groups)
+    np.testing.assert_allclose(flat.group_weights_, 0.25)
+
+
+def test_group_reweighting_weights(data):
+    X, y, groups = data
+    clf = _make(GroupReweightingClassifier).fit(X, y, groups=groups)
+    counts = np.bincount(groups)
+    np.testing.assert_array_equal(clf.group_counts_, counts)
+    np.testing.assert_allclose(clf.group_weights_, len(y) / (4 * counts))
+    # Every group carries the same total weight.
+    np.testing.assert_allclose(clf.group_weights_ * counts, len(y) / 4)
+
+
+# ------------------------------------------------- worst-group accuracy
+def test_group_methods_improve_worst_group_accuracy():
+    # The paper's Figure 1 problem, scaled down: ERM fits the shortcut and
+    # memorizes the minority; the group-aware methods (true groups) and JTT do not.
+    data = make_spurious_splits(1000, 100, random_state=0)
+    X, y, groups = data.train
+    X_test, y_test, groups_test = data.test
+    net = mlp_net((32,), max_epochs=30)
+    wga = {}
+    for cls in ALL:
+        clf = cls(net, random_state=0).fit(X, y, groups=groups)
+        wga[cls.__name__] = worst_group_accuracy(
+            y_test, clf.predict(X_test), groups=groups_test
+        )
+    # Measured: ERM 0.25, LogitAdjusted 0.25, GroupReweighting 0.78,
+    # GroupDRO 0.77, JTT 0.87.
+    assert wga["ERMClassifier"] < 0.5
+    for name in ["GroupReweightingClassifier", "GroupDROClassifier", "JTTClassifier"]:
+        assert wga[name] > wga["ERMClassifier"] + 0.3, wga
+
+
+# --------------------------------------------------------- other networks
+def _softmax_module():
+    return torch.nn.Sequential(torch.nn.Linear(20, 2), torch.nn.Softmax(dim=-1))
+
+
+class _UserNet(NeuralNetClassifier):
+    """A user's own subclass: its class must survive reweighting and pickling."""
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        mlp_net((8,), max_epochs=3, train_split=ValidSplit(4)),
+        NeuralNetClassifier(_softmax_module, max_epochs=3, train_split=None),
+        NeuralNetBinaryClassifier(
+            torch.nn.Linear,
+            module__in_features=20,
+            module__out_features=1,
+            max_epochs=3,
+            train_split=None,
+        ),
+        _UserNet(_softmax_module, max_epochs=3, train_split=ValidSplit(4)),
+    ],
+    ids=["valid_split", "nll_loss", "binary", "user_subclass"],
+)
+@pytest.mark.parametrize("cls", ALL)
+def test_other_networks(cls, net, data):
+    X, y, groups = data
+    clf = cls(net, random_state=0).fit(X, y, groups=groups)
+    assert isinstance(clf.estimator_, type(net))
+    history = clf.estimator_.history
+    assert len(history) == 3 and np.isfinite(history[-1, "train_loss"])
+    if net.train_split is not None:
+        assert np.isfinite(history[-1, "valid_loss"])
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_reweighted_dataset_rows_stay_aligned():
+    X = np.arange(12.0).reshape(6, 2)
+    dataset = _ReweightedDataset(
+        X, np.arange(6) % 2, weight=np.arange(6.0), group=np.arange(6) % 3
+    )
+    subset = torch.utils.data.Subset(dataset, [4, 1, 5])
+    xb, yb = subset.__getitems__([0, 2])
+    np.testing.assert_array_equal(xb["X"].numpy(), X[[4, 5]])
+    np.testing.assert_array_equal(xb[WEIGHT_KEY].numpy(), [4.0, 5.0])
+    np.testing.assert_array_equal(xb[GROUP_KEY].numpy(), [1, 2])
+    np.testing.assert_array_equal(yb.numpy(), [0, 1])
+    x0, _ = dataset[3]
+    assert set(x0) == {"X", WEIGHT_KEY, GROUP_KEY} and x0[WEIGHT_KEY] == 3.0
+    with pytest.raises(ValueError, match="weight"):
+        _ReweightedDataset(X, weight=np.ones(5))
+
+
+# --------------------------------------------------------------- bad input
+@pytest.mark.parametrize("cls", ALL)
+def test_bad_estimator_and_device(cls, data):
+    X, y, groups = data
+    with pytest.raises(TypeError, match="skorch"):
+        cls(LogisticRegression()).fit(X, y, groups=groups)
+    net = NeuralNetClassifier(_softmax_module, criterion=torch.nn.MSELoss)
+    with pytest.raises(TypeError, match="criterion"):
+        cls(net).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="device"):
+        cls(_net(), device="no-such-device").fit(X, y, groups=groups)
+    binary = NeuralNetBinaryClassifier(torch.nn.Linear, module__in_features=20)
+    y3 = np.arange(len(y)) % 3
+    with pytest.raises(ValueError, match="2 classes"):
+        cls(binary).fit(X, y3, groups=groups)
+    with pytest.raises(ValueError, match="2 classes"):
+        cls(_net()).fit(X, np.zeros(len(y)), groups=groups)
+
+
+@pytest.mark.parametrize(
+    "cls, params",
+    [
+        (GroupDROClassifier, {"eta": -0.1}),
+        (JTTClassifier, {"upweight": 0.5}),
+        (JTTClassifier, {"first_epochs": 0}),
+        (JTTClassifier, {"identification_estimator": "lr"}),
+        (LogitAdjustedClassifier, {"tau": -1.0}),
+        (ERMClassifier, {"random_state": "seed"}),
+    ],
+)
+def test_invalid_parameters(cls, params, data):
+    X, y, groups = data
+    with pytest.raises(InvalidParameterError):
+        cls(**params).fit(X, y, groups=groups)
+
+
+# ----------------------------------------------------------------- routing
+@pytest.mark.parametrize("cls", NEEDS_GROUPS)
+def test_groups_routed_by_grid_search(cls, data):
+    X, y, groups = data
+    grid = {"random_state": [0, 1]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = cls(_net(max_epochs=2)).set_fit_request(groups=True)
+        search = GridSearchCV(clf, grid, cv=2).fit(X, y, groups=groups)
+        np.testing.assert_array_equal(search.best_estimator_.groups_, [0, 1, 2, 3])
+        fold_models = cross_validate(
+            clf, X, y, params={"groups": groups}, cv=2, return_estimator=True
+        )["estimator"]
+        assert all(len(m.groups_) == 4 for m in fold_models)
+        # Not requested: sklearn refuses rather than dropping the groups.
+        with pytest.raises(ValueError, match="set_fit_request"):
+            GridSearchCV(cls(_net(max_epochs=2)), grid, cv=2).fit(X, y, groups=groups)
+
+
+@pytest.mark.parametrize("cls", GROUP_FREE)
+def test_group_free_methods_do_not_request_groups(cls, data):
+    # groups go to the splitter only; the estimator needs no set_fit_request.
+    X, y, _ = data
+    splitter_groups = np.arange(len(y)) % 5
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert cls().get_metadata_routing().consumes("fit", ["groups"]) == set()
+        search = GridSearchCV(
+            cls(_net(max_epochs=2)), {"random_state": [0, 1]}, cv=GroupKFold(2)
+        )
+        search.fit(X, y, groups=splitter_groups)
+        assert hasattr(search, "best_estimator_")
+
+
+# ------------------------------------------------------------ sklearn checks
+def _checked_net():
+    # Small and quick, but trained enough for sklearn's accuracy checks.
+    return mlp_net((16,), max_epochs=20, lr=1e-2)
+
+
+@parametrize_with_checks(
+    [ERMClassifier(_checked_net()), LogitAdjustedClassifier(_checked_net())]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
