@@ -28,15 +28,20 @@ Per shape:
     ``holdout_estimator=None`` (a copy of the net).
 
 (a)-(c) are compared per epoch (skorch's ``history[:, "dur"]``; the bare loop
-timed the same way), (d) by the wall time of ``fit``. Every number is the median
-of ``--repeats`` runs; the variants are interleaved within each repeat (a, b, c,
-ERM, cv=2, cv=5, XRM, then again), after one untimed warm-up of each.
+timed the same way), (d) by the time of ``fit``; both in wall-clock and in process
+CPU time (robust to other processes on the same cores; use ``--threads 1`` on a
+shared machine, where torch's intra-op threads wait for each other). A target
+missed by (c) or (d) adds a cProfile breakdown to the results. Every number is
+the median of ``--repeats`` runs; the variants are interleaved within each
+repeat (a, b, c, ERM, cv=2, cv=5, XRM, then again), after one untimed warm-up of
+each.
 
 Peak memory: ``MATClassifier.fit`` (cv=2, linear head, 1 epoch, batch 1024) on a
 1,000,000 x 128 float32 table, each fit in a fresh subprocess (this script run
-with a hidden flag), reading ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after
-the imports and the data creation and again after ``fit``. Plain ERM, cv=5 and
-XRM fits are measured the same way for reference.
+with a hidden flag), reading the RSS after the imports and the data creation and
+the peak RSS after ``fit`` (``VmHWM`` of /proc/self/status on Linux, not
+``ru_maxrss``, which a child inherits from its parent across fork + exec). Plain
+ERM, cv=5 and XRM fits are measured the same way for reference.
 """
 
 from __future__ import annotations
@@ -335,10 +340,67 @@ def benchmark_shape(shape, repeats, device, log):
         },
         "runs": {"epoch": epoch_runs, "fit": fit_runs},
     }
-    ep = result["epoch"]
-    if max(ep["c"][m] / ep["a"][m] for m in ("wall", "cpu")) > TARGET_EPOCH:
+    # Ratios are medians of the per-repeat ratios: within a repeat the variants
+    # run back to back, so a change of machine load between repeats cancels.
+    result["epoch_ratio"] = {
+        k: {m: med(np.divide(v[m], epoch_runs["a"][m])) for m in ("wall", "cpu")}
+        for k, v in epoch_runs.items()
+    }
+    result["fit_ratio"] = {
+        k: {m: med(np.divide(v[m], fit_runs["erm"][m])) for m in ("wall", "cpu")}
+        for k, v in fit_runs.items()
+    }
+    if max(result["epoch_ratio"]["c"].values()) > TARGET_EPOCH:
         result["profile"] = profile_epoch(X, y, hidden, device, shift)
+    limits = {"cv2": TARGET_CV2, "xrm": TARGET_XRM}
+    if torch.device(device).type == "cuda":
+        limits["cv5"] = TARGET_CV5_GPU
+    params = {"cv2": dict(cv=2), "cv5": dict(cv=5), "xrm": dict(holdout="xrm")}
+    result["fit_profiles"] = {}
+    for key, limit in limits.items():
+        if max(result["fit_ratio"][key].values()) > limit:
+            result["fit_profiles"][key] = profile_fit(
+                X, y, hidden, epochs, device, **params[key]
+            )
     return result
+
+
+PROFILE_PARTS = [
+    ("MATClassifier.fit, total", "mat.py", "fit"),
+    (
+        "training loops of the skorch nets (run_single_epoch)",
+        "net.py",
+        "run_single_epoch",
+    ),
+    ("XRM twins: training and their prediction (fit_xrm)", "xrm.py", "fit_xrm"),
+    ("fold copies of X (sklearn _safe_indexing)", "_indexing.py", "_safe_indexing"),
+    ("held-out prediction (skorch predict_proba)", "net.py", "predict_proba"),
+    ("twins' prediction on the training set", "xrm.py", "predict_proba_twins"),
+    ("input validation (validate_data)", "validation.py", "validate_data"),
+    ("the shift (mat_shift)", "transition.py", "mat_shift"),
+]
+
+
+def profile_fit(X, y, hidden, epochs, device, **mat_params):
+    """cProfile of one MATClassifier fit, summed into named parts (seconds)."""
+    clf = MATClassifier(
+        mat_net(X.shape[1], hidden, epochs, device), random_state=SEED, **mat_params
+    )
+    prof = cProfile.Profile()
+    prof.enable()
+    clf.fit(X, y)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    parts = []
+    for label, filename, funcname in PROFILE_PARTS:
+        seconds = sum(
+            value[3]
+            for (path, _, name), value in stats.items()
+            if name == funcname and path.endswith(filename)
+        )
+        if seconds > 0:
+            parts.append((label, seconds))
+    return parts
 
 
 def profile_epoch(X, y, hidden, device, shift, top=15):
@@ -363,18 +425,39 @@ def profile_epoch(X, y, hidden, device, shift, top=15):
 
 
 # --------------------------------------------------------------------- memory
+def _proc_status_mb(field):
+    """A memory field of /proc/self/status (Linux) in MiB, or None."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def _current_rss_mb():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    rss = _proc_status_mb("VmRSS")
+    return float("nan") if rss is None else rss
 
 
 def _maxrss_mb():
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    """ru_maxrss in MiB (kilobytes on Linux, bytes on macOS)."""
     scale = 1 if sys.platform == "darwin" else 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def _peak_rss_mb():
+    """Peak RSS of this process: VmHWM on Linux, else ru_maxrss.
+
+    On Linux ``ru_maxrss`` survives ``fork`` + ``exec``: a child started from a
+    big parent reports at least the parent's RSS at the fork (measured here: a
+    13 MB child of a 1.5 GB parent reads 1553 MB). ``VmHWM`` belongs to the
+    child's own address space.
+    """
+    hwm = _proc_status_mb("VmHWM")
+    return _maxrss_mb() if hwm is None else hwm
 
 
 def memory_child(kind, n_samples, n_features, device):
@@ -382,7 +465,7 @@ def memory_child(kind, n_samples, n_features, device):
     X, y = make_data(n_samples, n_features)
     gc.collect()
     base_rss = _current_rss_mb()
-    base_peak = _maxrss_mb()
+    base_peak = _peak_rss_mb()
     net = mat_net(n_features, (), 1, device, batch_size=MEMORY_BATCH)
     start = time.perf_counter()
     if kind == "erm":
@@ -396,7 +479,8 @@ def memory_child(kind, n_samples, n_features, device):
         X_mb=X.nbytes / 2**20,
         base_rss_mb=base_rss,
         base_peak_mb=base_peak,
-        peak_mb=_maxrss_mb(),
+        peak_mb=_peak_rss_mb(),
+        ru_maxrss_mb=_maxrss_mb(),
         wall=wall,
     )
     print("MEMORY_RESULT " + json.dumps(out))
@@ -492,6 +576,9 @@ def render(args, shapes_results, memory, memory_shape, info):
         "then the final net (k); XRM runs both twins forward and backward on every "
         "row of each batch, then the final net (3).",
         "",
+        "Times are medians over the repeats; ratios are medians of the "
+        "per-repeat ratios (the variants of a repeat run back to back, so a change "
+        "of load between repeats cancels). "
         "Per-epoch times of (b) and (c) are skorch's `history[:, 'dur']` (the batch "
         "loop with skorch's per-batch callbacks and logging) and the process CPU "
         "time of the same span (an epoch-level timer callback); (a) is timed the "
@@ -500,7 +587,9 @@ def render(args, shapes_results, memory, memory_shape, info):
         "cores); wall-clock is what the targets name. 'held-out training', "
         "'final net' are the epoch loops' own times (skorch `dur`, "
         "`XRMResult.fit_time`); 'other' is the rest of `fit` (validation, "
-        "splitting, fold copies, held-out prediction, the shift).",
+        "splitting, fold copies, held-out prediction, the shift); "
+        "`cross_val_holdout_proba` copies each fold's training and test rows of X "
+        "(`sklearn.utils._safe_indexing`), so cv=k copies X k times in all.",
         "",
     ]
     summary = []
@@ -518,8 +607,8 @@ def render(args, shapes_results, memory, memory_shape, info):
         ]
         ep = res["epoch"]
         for key, e in ep.items():
-            ratio = e["wall"] / ep["a"]["wall"]
-            ratio_cpu = e["cpu"] / ep["a"]["cpu"]
+            ratio = res["epoch_ratio"][key]["wall"]
+            ratio_cpu = res["epoch_ratio"][key]["cpu"]
             target = status = status_cpu = ""
             if key.startswith("c"):
                 target = f"<= {TARGET_EPOCH}"
@@ -542,8 +631,8 @@ def render(args, shapes_results, memory, memory_shape, info):
         ]
         fit = res["fit"]
         for key, f in fit.items():
-            ratio = f["wall"] / fit["erm"]["wall"]
-            ratio_cpu = f["cpu"] / fit["erm"]["cpu"]
+            ratio = res["fit_ratio"][key]["wall"]
+            ratio_cpu = res["fit_ratio"][key]["cpu"]
             limit = {"cv2": TARGET_CV2, "xrm": TARGET_XRM}.get(key)
             target = status = status_cpu = ""
             if limit is not None:
@@ -578,6 +667,21 @@ def render(args, shapes_results, memory, memory_shape, info):
                 f"| {status} | {status_cpu} |"
             )
         lines.append("")
+        for key, parts in res.get("fit_profiles", {}).items():
+            total = parts[0][1]
+            lines += [
+                f"{FIT_LABELS[key]} is over its target on this shape (wall or CPU); "
+                "cProfile of one fit, cumulative seconds of its parts (the "
+                "profiler slows small calls, so read the shares):",
+                "",
+                "| part | s | share of the fit |",
+                "|---|---|---|",
+            ]
+            lines += [
+                f"| {label} | {seconds:.2f} | {seconds / total:.0%} |"
+                for label, seconds in parts
+            ]
+            lines.append("")
         if "profile" in res:
             lines += [
                 "(c) is over its target on this shape (wall or CPU); cProfile of "
@@ -597,7 +701,10 @@ def render(args, shapes_results, memory, memory_shape, info):
             "",
             "Each fit in a fresh process. Baseline = RSS after the imports and the "
             "data (X, y) were made, just before `fit` (it includes X and the "
-            "libraries); peak = `ru_maxrss` after `fit`.",
+            "libraries); peak = the process's peak RSS after `fit` (`VmHWM` of "
+            "/proc/self/status; `ru_maxrss` is not used because on Linux a child "
+            "inherits the parent's RSS high-water mark across fork + exec: a 13 MB "
+            "child of a 1.5 GB parent reads 1553 MB).",
             "",
             "| fit | baseline RSS MB | peak RSS MB | peak - baseline MB "
             "| peak / X | (peak - baseline) / X | fit s | target | status |",
