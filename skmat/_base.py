@@ -1,11 +1,17 @@
-"""Private pieces shared by MATClassifier and the baselines: a net factory,
-prediction from a fitted skorch network, and all-or-nothing fitting."""
+"""Private pieces shared by MATClassifier and the baselines: a net factory, input
+validation, prediction from a fitted skorch network, and all-or-nothing fitting."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 
 import numpy as np
+import torch
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import assert_all_finite, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
@@ -28,6 +34,114 @@ def fit_transaction(estimator):
         for name, value in fitted.items():
             setattr(estimator, name, value)
         raise
+
+
+def _naming(exc, name, hint=""):
+    """``exc`` again (ValueError or TypeError), its message naming ``name``.
+
+    scikit-learn's validation messages do not always say which input they are
+    about ("Found array with dim 3", "Unknown label type: continuous"); they are
+    kept whole, after the parameter's name.
+    """
+    message = str(exc)
+    if not re.search(rf"\b{re.escape(name)}\b", message):
+        message = f"Invalid {name}: {message}"
+    cls = TypeError if isinstance(exc, TypeError) else ValueError
+    return cls(message + hint)
+
+
+def _non_numeric_columns(X):
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return []
+    return [c for c, dt in dtypes.items() if getattr(dt, "kind", "O") not in "biuf"]
+
+
+def validate_X(
+    estimator, X, *, reset, ensure_min_samples=1, dtype=(np.float64, np.float32)
+):
+    """``validate_data`` on ``X`` alone, its errors naming ``X``."""
+    try:
+        return validate_data(
+            estimator,
+            X,
+            dtype=dtype,
+            reset=reset,
+            ensure_min_samples=ensure_min_samples,
+        )
+    except (TypeError, ValueError) as exc:
+        columns = _non_numeric_columns(X)
+        hint = (
+            f" (X has non-numeric columns {columns[:10]}: encode them first, e.g. "
+            "with sklearn.preprocessing.OneHotEncoder in a ColumnTransformer.)"
+            if columns
+            else ""
+        )
+        raise _naming(exc, "X", hint) from exc
+
+
+def validate_fit_data(estimator, X, y):
+    """Validate training data; set ``n_features_in_`` (and feature names).
+
+    Returns ``X`` (float64 or float32, at least 2 rows), ``y`` encoded as
+    ``0 .. n_classes - 1`` and the sorted class labels. Every error is a
+    ValueError or TypeError whose message names ``X`` or ``y``.
+    """
+    X = validate_X(estimator, X, reset=True, ensure_min_samples=2)
+    largest = float(np.max(np.abs(X))) if X.size else 0.0
+    if largest > float(np.finfo(np.float32).max):
+        raise ValueError(
+            f"X holds values up to {largest:.3g} in absolute value, beyond the "
+            "float32 range (about 3.4e38) in which the networks train; scale X "
+            "(e.g. with sklearn.preprocessing.StandardScaler)."
+        )
+    try:
+        y = column_or_1d(y, warn=True)
+        assert_all_finite(y, input_name="y")
+        check_classification_targets(y)
+    except (TypeError, ValueError) as exc:
+        raise _naming(exc, "y") from exc
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {X.shape[0]} rows "
+            f"but y has {y.shape[0]} labels."
+        )
+    try:
+        encoder = LabelEncoder().fit(y)
+    except TypeError as exc:  # mixed strings and numbers
+        raise _naming(exc, "y") from exc
+    if len(encoder.classes_) < 2:
+        raise ValueError(
+            "y must contain at least 2 classes; got only one class: "
+            f"{encoder.classes_[0]!r}."
+        )
+    return X, encoder.transform(y), encoder.classes_
+
+
+def check_trained(net, X, name="the network"):
+    """Raise if the training of a fitted skorch net was interrupted or diverged.
+
+    skorch ends training quietly on ``KeyboardInterrupt``; inside an estimator
+    that would leave a half-trained network in a "fitted" estimator, so the
+    interrupt is raised again (the fit transaction then restores the previous
+    state). A loss that overflows (huge feature values, a learning rate far too
+    large) turns the weights into NaN, and the network would predict NaN: that
+    is a ValueError naming ``X``.
+    """
+    if getattr(net, "interrupted_", False):
+        raise KeyboardInterrupt(f"the training of {name} was interrupted")
+    module = getattr(net, "module_", None)
+    if module is None:
+        return
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            largest = float(np.max(np.abs(X))) if np.size(X) else 0.0
+            raise ValueError(
+                f"training of {name} diverged: its weights became NaN or infinite. "
+                f"X holds values up to {largest:.3g} in absolute value; scale X "
+                "(e.g. with sklearn.preprocessing.StandardScaler) or lower the "
+                "learning rate."
+            )
 
 
 def make_net(
@@ -97,7 +211,7 @@ class NetClassifierMixin:
 
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        X = validate_X(self, X, reset=False, dtype=(np.float32, np.float64))
         return net_logits(self.estimator_, X)
 
     def decision_function(self, X):
@@ -164,6 +278,47 @@ class NetClassifierMixin:
         """
         logits = self._logits(X)  # first: it checks that the estimator is fitted
         return self.classes_[np.argmax(logits, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the examples.
+
+        Returns
+        -------
+        score : float
+            Accuracy, as scikit-learn's ``ClassifierMixin.score``.
+        """
+        y_pred = self.predict(X)
+        try:
+            y = column_or_1d(y)
+            assert_all_finite(y, input_name="y")
+        except (TypeError, ValueError) as exc:
+            raise _naming(exc, "y") from exc
+        if y.shape[0] != y_pred.shape[0]:
+            raise ValueError(
+                f"y has {y.shape[0]} labels but X has {y_pred.shape[0]} rows; they "
+                "must have the same length."
+            )
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != y_pred.shape:
+                raise ValueError(
+                    f"sample_weight must have shape {y_pred.shape}, one weight per "
+                    f"row of X; got shape {sample_weight.shape}."
+                )
+        try:
+            return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        except (TypeError, ValueError) as exc:
+            hint = " (y must hold class labels like those of classes_)"
+            raise _naming(exc, "y", hint) from exc
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "estimator_")

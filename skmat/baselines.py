@@ -68,15 +68,20 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
-from ._base import NetClassifierMixin, fit_transaction, make_net
+from ._base import (
+    NetClassifierMixin,
+    check_trained,
+    fit_transaction,
+    make_net,
+    validate_fit_data,
+)
 from .nets import (
     _X_KEY,
     MATNeuralNetBinaryClassifier,
@@ -345,29 +350,21 @@ class _BaseNetBaseline(
         """
         with fit_transaction(self):
             self._validate_params()
-            X, y = validate_data(
-                self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
-            )
-            check_classification_targets(y)
-            encoder = LabelEncoder().fit(y)
-            if len(encoder.classes_) < 2:
-                raise ValueError(
-                    "y must contain at least 2 classes; got only one class: "
-                    f"{encoder.classes_[0]!r}."
-                )
+            X, y_enc, classes = validate_fit_data(self, X, y)
             group_index = None
             if self._needs_groups:
                 group_index = self._encode_groups(groups, X.shape[0])
             device = check_device(self.device)
-            self.classes_ = encoder.classes_
+            self.classes_ = classes
             self._fit_nets(
                 X,
                 X.astype(np.float32, copy=False),  # torch modules run in float32
-                encoder.transform(y),
+                y_enc,
                 group_index,
                 device,
                 self._seeds(),
             )
+            check_trained(self.estimator_, X)
         return self
 
     def _seeds(self):
@@ -387,6 +384,10 @@ class _BaseNetBaseline(
                 "metadata routing (GridSearchCV, cross_validate...), request them "
                 f"with {name}(...).set_fit_request(groups=True)."
             )
+        if issparse(groups):
+            raise TypeError(
+                "groups is a sparse matrix; pass a dense 1-D array of group labels."
+            )
         groups = np.asarray(groups)
         if groups.ndim != 1 or groups.shape[0] != n_samples:
             raise ValueError(
@@ -395,7 +396,13 @@ class _BaseNetBaseline(
             )
         if groups.dtype.kind in "fc" and not np.isfinite(groups).all():
             raise ValueError("groups must not contain NaN or infinity.")
-        encoder = LabelEncoder().fit(groups)
+        try:
+            encoder = LabelEncoder().fit(groups)
+        except TypeError as exc:  # mixed strings and numbers
+            raise TypeError(
+                "groups must hold labels of one kind (all numbers or all strings); "
+                f"{exc}"
+            ) from exc
         self.groups_ = encoder.classes_
         return encoder.transform(groups)
 
@@ -444,7 +451,7 @@ class ERMClassifier(_BaseNetBaseline):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     estimator_ : skorch net
         The fitted network.
@@ -509,7 +516,7 @@ class GroupReweightingClassifier(_BaseNetBaseline):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     estimator_ : skorch net
         The fitted network.
@@ -597,7 +604,7 @@ class GroupDROClassifier(_BaseNetBaseline):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     estimator_ : skorch net
         The fitted network.
@@ -701,7 +708,7 @@ class JTTClassifier(_BaseNetBaseline):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     estimator_ : skorch net
         The fitted network.
@@ -773,6 +780,7 @@ class JTTClassifier(_BaseNetBaseline):
             )
             self._log(f"stage 1: identification network, {model.max_epochs} epochs")
             model.fit(X_torch, y)
+            check_trained(model, X, "the identification network")
             y_pred = np.argmax(net_logits(model, X_torch), axis=1)
         else:
             model = clone(ident)
@@ -829,7 +837,7 @@ class LogitAdjustedClassifier(_BaseNetBaseline):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     estimator_ : skorch net
         The fitted network.

@@ -142,6 +142,12 @@ class GroupAccuracyCallback(Callback):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name must be a non-empty string; got {self.name!r}.")
         n_samples = _n_rows(self.X)
+        if (
+            isinstance(self.X, np.ndarray)
+            and self.X.dtype.kind in "fc"
+            and not np.all(np.isfinite(self.X))
+        ):
+            raise ValueError("X must not contain NaN or infinity.")
         y = np.asarray(self.y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()

@@ -26,6 +26,7 @@ import os
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.utils import Bunch, check_random_state
 
 __all__ = [
@@ -67,6 +68,16 @@ def _check_nonneg(value, name):
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
     return float(value)
+
+
+def _check_random_state(random_state):
+    try:
+        return check_random_state(random_state)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "random_state must be None, an int or a numpy RandomState; got "
+            f"{random_state!r}."
+        ) from exc
 
 
 def make_spurious_classification(
@@ -145,7 +156,7 @@ def make_spurious_classification(
     noise_std = _check_nonneg(noise_std, "noise_std")
     core_std = _check_nonneg(core_std, "core_std")
     spurious_scale = _check_nonneg(spurious_scale, "spurious_scale")
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
 
     y = rng.randint(n_classes, size=n_samples)
     minority = rng.uniform(size=n_samples) >= majority_fraction
@@ -220,7 +231,7 @@ def make_spurious_splits(
             "majority_fraction must be a sequence of three fractions (train, "
             f"valid, test); got {majority_fraction!r}."
         )
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=3)
     return Bunch(
         **{
@@ -606,14 +617,23 @@ def _expected(spec, root):
     )
 
 
+def _fspath(value, name):
+    try:
+        return os.fspath(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a path (str or os.PathLike); got {value!r}."
+        ) from None
+
+
 def _find_metadata(spec, root, metadata):
-    root = os.fspath(root)
+    root = _fspath(root, "root")
     if not os.path.isdir(root):
         raise FileNotFoundError(
             f"root directory {root!r} does not exist. {_expected(spec, root)}"
         )
     if metadata is not None:
-        path = os.path.join(root, os.fspath(metadata))
+        path = os.path.join(root, _fspath(metadata, "metadata"))
         if not os.path.isfile(path):
             raise FileNotFoundError(
                 f"metadata file {path!r} does not exist. {_expected(spec, root)}"
@@ -747,6 +767,10 @@ def _as_feature_matrix(features, root, what):
     if isinstance(features, (str, os.PathLike)):
         source = os.path.join(os.fspath(root), os.fspath(features))
         array = _read_array_file(source)
+    elif issparse(features):
+        raise TypeError(
+            f"{what} is a sparse matrix; pass a dense array (features.toarray())."
+        )
     else:
         try:
             import torch
@@ -808,7 +832,13 @@ def _load_benchmark(spec, root, features, metadata, attribute_fn=None):
 
     n_targets = len(spec.target_names)
     if spec is _CIVILCOMMENTS and chosen["y"] == "toxicity":
-        y = (_as_numbers(columns["y"], path, "toxicity") >= 0.5).astype(np.int64)
+        toxicity = _as_numbers(columns["y"], path, "toxicity")
+        if np.isnan(toxicity).any():
+            raise ValueError(
+                f"column 'toxicity' of {path!r} must hold a number in every row; got "
+                f"{columns['y'][int(np.argmax(np.isnan(toxicity)))]!r}."
+            )
+        y = (toxicity >= 0.5).astype(np.int64)
     else:
         y = _as_codes(
             columns["y"],

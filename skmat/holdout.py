@@ -100,7 +100,18 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds):
     try:
         fold_params = _check_method_params(X, params=params, indices=train)
         estimator.fit(_safe_indexing(X, train), y[train], **fold_params)
-        return estimator, estimator.predict_proba(_safe_indexing(X, test))
+        if getattr(estimator, "interrupted_", False):
+            # skorch ended training quietly on KeyboardInterrupt: stop the whole
+            # held-out phase instead of using a half-trained fold model.
+            raise KeyboardInterrupt(f"fold {index} (of {n_folds}) was interrupted")
+        proba = estimator.predict_proba(_safe_indexing(X, test))
+        if not np.all(np.isfinite(np.asarray(proba, dtype=np.float64))):
+            raise ValueError(
+                "holdout_estimator returned NaN or infinite probabilities (its "
+                "training diverged?); scale X (e.g. with StandardScaler) or "
+                "regularise the held-out model."
+            )
+        return estimator, proba
     except Exception as exc:
         note = f"raised while fitting the held-out model of fold {index} (of {n_folds})"
         if hasattr(exc, "add_note"):
@@ -119,8 +130,9 @@ def proba_in_label_order(model, proba, n_classes):
     ----------
     model : fitted classifier
         Its ``classes_`` are encoded labels.
-    proba : ndarray of shape (n_samples, len(model.classes_))
-        Output of ``model.predict_proba``.
+    proba : ndarray of shape (n_samples, n_model_classes)
+        Output of ``model.predict_proba``, one column per entry of
+        ``model.classes_``.
     n_classes : int
         Total number of classes.
 

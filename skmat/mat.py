@@ -7,7 +7,6 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -17,10 +16,17 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import SKORCH_CLASSIFIERS, NetClassifierMixin, fit_transaction, make_net
+from ._base import (
+    SKORCH_CLASSIFIERS,
+    NetClassifierMixin,
+    check_trained,
+    fit_transaction,
+    make_net,
+    validate_fit_data,
+    validate_X,
+)
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .nets import (
@@ -48,9 +54,11 @@ class MATClassifier(
 
     ``fit`` runs three steps:
 
-    1. held-out probabilities ``holdout_proba_`` of every training example, from
-       :func:`~sklearn.model_selection.cross_val_predict` over ``holdout_estimator``
-       and ``cv`` (or given directly as ``fit(X, y, holdout_proba=P)``);
+    1. held-out probabilities ``holdout_proba_`` of every training example: by
+       cross-validation over ``holdout_estimator`` and ``cv`` (``holdout="cv"``,
+       computed as :func:`~sklearn.model_selection.cross_val_predict` does, the
+       fold models kept), by two XRM twin networks (``holdout="xrm"``), or given
+       directly as ``fit(X, y, holdout_proba=P)``;
     2. the joint and transition matrices and the per-example shift, in plain NumPy
        (:mod:`skmat.transition`): ``q = softmax(log p_ho / temperature)``,
        ``transition_matrix_[k, c] = p(y = c | y_ho = k)``,
@@ -72,8 +80,17 @@ class MATClassifier(
         Model that gives the held-out probabilities (LogisticRegression,
         HistGradientBoostingClassifier, another skorch net...). ``None`` uses a
         copy of ``estimator``, trained with the plain loss.
+    holdout : {"cv", "xrm"}, default="cv"
+        Where the held-out probabilities come from. ``"cv"``: cross-validation,
+        each example predicted by the fold model that did not train on it; works
+        with any ``holdout_estimator``. ``"xrm"``: XRM (Pezeshki et al., 2024), two
+        twin copies of the network (``holdout_estimator`` if it is a skorch net,
+        else ``estimator``) each trained on a random half with class-balanced loss
+        on labels that flip to the other twin's prediction; each example is
+        predicted by the twin that did not train on it (:func:`skmat.xrm.fit_xrm`).
+        ``cv`` is ignored then.
     cv : int, cross-validation generator or iterable, default=5
-        Splitting of the held-out phase, as in
+        Splitting of the held-out phase (``holdout="cv"``), as in
         :func:`~sklearn.model_selection.cross_val_predict`: an int is a
         :class:`~sklearn.model_selection.StratifiedKFold`. Every class needs at
         least ``cv`` examples. With metadata routing enabled, ``groups`` passed to
@@ -106,7 +123,7 @@ class MATClassifier(
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     holdout_proba_ : ndarray of shape (n_samples, n_classes)
         Held-out probabilities of the training examples, *before* the
@@ -125,6 +142,16 @@ class MATClassifier(
         The fitted final network (a MAT-enabled copy of ``estimator``). Its
         ``history`` records the *shifted* ``train_loss``/``valid_loss``;
         ``valid_acc`` is the accuracy of the unshifted network.
+    holdout_estimators_ : list of fitted classifiers
+        With ``holdout="cv"``: the fold models, in split order; used again by
+        :meth:`infer_groups`.
+    xrm_ : skmat.xrm.XRMResult
+        With ``holdout="xrm"``: the twins and their training record.
+    xrm_assignment_ : ndarray of shape (n_samples,)
+        With ``holdout="xrm"``: the twin (0 or 1) that trained on each example.
+    xrm_flip_rate_ : float
+        With ``holdout="xrm"``: final fraction of dynamic labels that differ from
+        the true labels (the authors select XRM runs by it).
 
     See Also
     --------
@@ -215,18 +242,7 @@ class MATClassifier(
             return self._fit(X, y, holdout_proba, fit_params)
 
     def _fit(self, X, y, holdout_proba, fit_params):
-        X, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), ensure_min_samples=2
-        )
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
-        if len(classes) < 2:
-            raise ValueError(
-                "y must contain at least 2 classes; got only one class: "
-                f"{classes[0]!r}."
-            )
-        y_enc = encoder.transform(y)
+        X, y_enc, classes = validate_fit_data(self, X, y)
         n_classes = len(classes)
         device = check_device(self.device)
         rng = check_random_state(self.random_state)
@@ -256,6 +272,7 @@ class MATClassifier(
         if self.verbose:
             print(f"[MATClassifier] training the final network on {X.shape[0]} rows")
         net.fit(ShiftedDataset(X_torch, y_enc, shift), y_enc, **routed.estimator.fit)
+        check_trained(net, X)
 
         self.classes_ = classes
         self.holdout_proba_ = proba
@@ -280,6 +297,12 @@ class MATClassifier(
 
     def _cv_holdout(self, X, X_torch, y, classes, net, seed, routed):
         n_classes = len(classes)
+        groups = routed.splitter.split.get("groups")
+        if groups is not None and len(groups) != X.shape[0]:
+            raise ValueError(
+                f"groups has {len(groups)} entries but X has {X.shape[0]} rows; they "
+                "must have the same length."
+            )
         cv = check_cv(self.cv, y, classifier=True)
         n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
         counts = np.bincount(y, minlength=n_classes)
@@ -447,7 +470,13 @@ class MATClassifier(
         (300,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_X(self, X, reset=False)
+        n_labels = len(y) if hasattr(y, "__len__") else None
+        if n_labels != X.shape[0]:
+            raise ValueError(
+                f"y must hold one label per row of X ({X.shape[0]}); got "
+                f"{'no sequence' if n_labels is None else f'{n_labels} labels'}."
+            )
         if hasattr(self, "xrm_"):
             predictions = self.xrm_.predict_proba_twins(X)
         elif hasattr(self, "holdout_estimators_"):

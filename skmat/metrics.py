@@ -46,6 +46,7 @@ same ``config_context``) and ``search.fit(X, y, groups=folds, eval_groups=groups
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn import config_context
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
@@ -71,6 +72,8 @@ _METRICS = ("worst_group", "mean_group")
 
 def _check_labels(y, name):
     """1-D array of labels (a column vector is flattened); empty is an error."""
+    if issparse(y):
+        raise TypeError(f"{name} is a sparse matrix; pass a dense 1-D array of labels.")
     try:
         y = np.asarray(y)
     except (TypeError, ValueError) as exc:  # ragged input
@@ -81,6 +84,8 @@ def _check_labels(y, name):
         raise ValueError(f"{name} must be a 1-D array of labels; got shape {y.shape}.")
     if y.shape[0] == 0:
         raise ValueError(f"{name} is empty; at least one example is needed.")
+    if y.dtype.kind in "fc" and np.isnan(y).any():
+        raise ValueError(f"{name} must not contain NaN: a label is missing.")
     return y
 
 
@@ -571,6 +576,8 @@ def infer_groups(y_true, *predictions, classes=None):
 
     arrays = []
     for i, pred in enumerate(predictions):
+        if issparse(pred):
+            raise TypeError(f"predictions[{i}] is a sparse matrix; pass a dense array.")
         try:
             pred = np.asarray(pred)
         except (TypeError, ValueError) as exc:

@@ -62,8 +62,17 @@ class MATShift(NamedTuple):
     shift: np.ndarray
 
 
+def _as_float_array(value, name):
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:  # strings, ragged lists, sparse matrices
+        raise TypeError(
+            f"{name} must be a dense numeric array; got {type(value).__name__} ({exc})."
+        ) from exc
+
+
 def _check_proba(proba, name="proba"):
-    proba = np.asarray(proba, dtype=np.float64)
+    proba = _as_float_array(proba, name)
     if proba.ndim != 2 or proba.shape[1] < 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_classes) with "
@@ -128,7 +137,12 @@ def sharpen(proba, temperature):
     """
     proba = _check_proba(proba)
     temperature = _check_temperature(temperature)
-    logits = np.log(np.maximum(proba, PROBA_FLOOR)) / temperature
+    log_proba = np.log(np.maximum(proba, PROBA_FLOOR))
+    # Subtract each row's maximum *before* dividing: the largest entry becomes 0
+    # and the others -inf at worst (a tiny temperature), never a row of -inf.
+    log_proba -= log_proba.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        logits = log_proba / temperature
     return _softmax(logits)
 
 
@@ -217,14 +231,17 @@ def transition_matrix(joint):
     array([[0.25, 0.75],
            [0.25, 0.75]])
     """
-    joint = np.asarray(joint, dtype=np.float64)
+    joint = _as_float_array(joint, "joint")
     if joint.ndim != 2 or joint.shape[0] != joint.shape[1]:
         raise ValueError(f"joint must be a square 2-D array; got shape {joint.shape}.")
     if not np.all(np.isfinite(joint)) or np.any(joint < 0):
         raise ValueError("joint must hold finite, non-negative values.")
-    total = joint.sum()
-    if total <= 0:
+    if joint.size == 0 or joint.max() <= 0:
         raise ValueError("joint must have a positive total mass.")
+    # The result does not depend on the scale of joint: divide by its largest
+    # entry first so that the sums below cannot overflow.
+    joint = joint / joint.max()
+    total = joint.sum()
     row_mass = joint.sum(axis=1, keepdims=True)
     prior = joint.sum(axis=0) / total
     empty = row_mass[:, 0] <= np.finfo(np.float64).tiny
@@ -260,12 +277,14 @@ def logit_shift(q, transition):
     array([[0.6, 0.4]])
     """
     q = _check_proba(q, "q")
-    transition = np.asarray(transition, dtype=np.float64)
+    transition = _as_float_array(transition, "transition")
     if transition.shape != (q.shape[1], q.shape[1]):
         raise ValueError(
             f"transition must have shape {(q.shape[1], q.shape[1])}; "
             f"got {transition.shape}."
         )
+    if not np.all(np.isfinite(transition)) or np.any(transition < 0):
+        raise ValueError("transition must hold finite, non-negative values.")
     pbar = np.maximum(q @ transition, PROBA_FLOOR)
     pbar /= pbar.sum(axis=1, keepdims=True)
     return np.log(pbar)

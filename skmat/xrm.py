@@ -68,6 +68,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch.exceptions import DeviceWarning
 from torch import nn
 from torch.nn import functional as F
 
@@ -153,18 +154,29 @@ class XRMResult:
         proba : ndarray of shape (2, n_samples, n_classes)
             float64; ``proba[k]`` is twin ``k``'s softmax.
         """
-        X = _as_float32_tensor(X)
+        X = _check_finite_2d(_as_float32_tensor(X))
         device = _module_device(self.twins[0])
         outputs = []
         with torch.no_grad():
             for start in range(0, X.shape[0], max(1, int(batch_size))):
                 xb = X[start : start + batch_size].to(device)
-                out = torch.stack([twin(xb) for twin in self.twins])
+                try:
+                    out = torch.stack([twin(xb) for twin in self.twins])
+                except RuntimeError as exc:  # e.g. the wrong number of features
+                    raise ValueError(
+                        f"X of shape {tuple(X.shape)} cannot be fed to the twins: {exc}"
+                    ) from exc
                 logits = _to_logits(out, self.output_kind)
                 outputs.append(torch.softmax(logits.double(), dim=-1).cpu())
         if not outputs:
             return np.empty((2, 0, self.n_classes))
-        return torch.cat(outputs, dim=1).numpy()
+        proba = torch.cat(outputs, dim=1).numpy()
+        if not np.all(np.isfinite(proba)):
+            raise ValueError(
+                "the twins' outputs on X are NaN or infinite: X holds values too "
+                "large for the networks (scale it like the training data)."
+            )
+        return proba
 
     def cross_mistakes(self, X, y):
         """Infer the "conflicting" group by the twins' cross-mistakes.
@@ -186,15 +198,81 @@ class XRMResult:
         """
         y = np.asarray(y)
         pred = self.predict_proba_twins(X).argmax(axis=-1)
+        if y.shape != pred.shape[1:]:
+            raise ValueError(
+                f"y must have shape {pred.shape[1:]}, one label per row of X; got "
+                f"shape {y.shape}."
+            )
         return np.any(pred != y[None, :], axis=0)
+
+    def __getstate__(self):
+        # Portable pickles: twins trained on an accelerator are stored on the CPU,
+        # with the device they ran on. On loading they go back to that device when
+        # it exists, and stay on the CPU (with a warning) on a machine without it,
+        # as skorch does for its nets.
+        state = self.__dict__.copy()
+        device = _module_device(self.twins[0])
+        if device.type != "cpu":
+            state["twins"] = tuple(copy.deepcopy(twin).cpu() for twin in self.twins)
+        state["_twins_device"] = str(device)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        device = state.pop("_twins_device", "cpu")
+        self.__dict__.update(state)
+        if torch.device(device).type == "cpu":
+            return
+        try:
+            check_device(device)
+        except ValueError:
+            warnings.warn(
+                f"The XRM twins were trained on {device!r}, which is not available "
+                "here; they are loaded on the CPU.",
+                DeviceWarning,
+                stacklevel=2,
+            )
+        else:
+            self.twins = tuple(twin.to(device) for twin in self.twins)
 
 
 # ------------------------------------------------------------------- helpers
 def _as_float32_tensor(X):
     if isinstance(X, torch.Tensor):
         return X.detach().to(torch.float32)
-    X = np.asarray(X, dtype=np.float32)
+    try:
+        X = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as exc:  # strings, sparse matrices
+        raise TypeError(
+            f"X must be a dense numeric array; got {type(X).__name__} ({exc})."
+        ) from exc
     return torch.from_numpy(np.ascontiguousarray(X))
+
+
+def _all_finite(X, chunk_rows=65536):
+    """Whether a tensor is all finite, without a full-size temporary.
+
+    The sum is finite for almost every finite input (one pass, no copy); only when
+    it is not (a NaN, an infinity, or an overflow of large values) are the rows
+    scanned, a chunk at a time.
+    """
+    if bool(torch.isfinite(X.sum())):
+        return True
+    return all(
+        bool(torch.isfinite(X[start : start + chunk_rows]).all())
+        for start in range(0, X.shape[0], chunk_rows)
+    )
+
+
+def _check_finite_2d(X):
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D; got shape {tuple(X.shape)}.")
+    if not _all_finite(X):
+        raise ValueError(
+            "X must be finite: it contains NaN or infinity, or values beyond the "
+            "float32 range (about 3.4e38) of the networks."
+        )
+    return X
 
 
 def _module_device(module):
@@ -464,9 +542,7 @@ def fit_xrm(
         raise ValueError(f"flip_mode must be 'redraw' or 'persist'; got {flip_mode!r}.")
     kind = output_kind(net)
 
-    X = _as_float32_tensor(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D; got shape {tuple(X.shape)}.")
+    X = _check_finite_2d(_as_float32_tensor(X))
     y_np = np.asarray(y)
     n_samples = X.shape[0]
     if y_np.shape != (n_samples,):
@@ -479,6 +555,11 @@ def fit_xrm(
     y_np = y_np.astype(np.int64)
     if n_classes is None:
         n_classes = int(y_np.max()) + 1
+        if n_classes < 2:
+            raise ValueError(
+                "y must hold at least 2 classes (labels 0 .. n_classes - 1); got "
+                f"only label {int(y_np.max())}."
+            )
     if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
         raise TypeError(f"n_classes must be an integer >= 2; got {n_classes!r}.")
     n_classes = int(n_classes)
@@ -589,6 +670,14 @@ def fit_xrm(
             vectorized=engine.vectorized,
             fit_time=fit_time,
         )
+    for tensor in [t for twin in twins for t in (*twin.parameters(), *twin.buffers())]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(
+                "training of the XRM twins diverged: their weights became NaN or "
+                f"infinite. X holds values up to {float(X.abs().max()):.3g} in "
+                "absolute value; scale X (e.g. with sklearn.preprocessing."
+                "StandardScaler) or lower the learning rate."
+            )
     both = result.predict_proba_twins(X)
     proba = both[1 - assignment_np, np.arange(n_samples)]
     result.holdout_proba = proba / proba.sum(axis=1, keepdims=True)
