@@ -10,6 +10,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
+from .nets import RowSubset, ShiftedDataset, ShiftedLossMixin
+
 __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
 
 
@@ -23,8 +25,9 @@ def cross_val_holdout_proba(
     ``method="predict_proba"`` computes them (same splits, same clones, same
     per-fold fit parameters), but the fold models are returned too: MAT uses them
     again to infer groups on new labelled data. Folds are fitted in parallel with
-    joblib; each worker slices its own training rows, so no fold copy of ``X``
-    outlives its fit.
+    joblib. skmat's nets read their fold's rows from ``X`` in place
+    (:class:`~skmat.nets.RowSubset`, no copy); other estimators get a copy of
+    their fold's rows, made in the worker and freed after its fit.
 
     Parameters
     ----------
@@ -96,15 +99,24 @@ def cross_val_holdout_proba(
     ), models
 
 
+def _fold_rows(estimator, X, y, train, test):
+    """A fold's training and test rows: views for skmat's nets, copies otherwise."""
+    if isinstance(estimator, ShiftedLossMixin) and isinstance(X, np.ndarray):
+        full = ShiftedDataset(X, y)  # shares X's memory when it is float32
+        return RowSubset(full, train), RowSubset(full, test)
+    return _safe_indexing(X, train), _safe_indexing(X, test)
+
+
 def _fit_fold(estimator, X, y, train, test, params, index, n_folds):
     try:
         fold_params = _check_method_params(X, params=params, indices=train)
-        estimator.fit(_safe_indexing(X, train), y[train], **fold_params)
+        X_train, X_test = _fold_rows(estimator, X, y, train, test)
+        estimator.fit(X_train, y[train], **fold_params)
         if getattr(estimator, "interrupted_", False):
             # skorch ended training quietly on KeyboardInterrupt: stop the whole
             # held-out phase instead of using a half-trained fold model.
             raise KeyboardInterrupt(f"fold {index} (of {n_folds}) was interrupted")
-        proba = estimator.predict_proba(_safe_indexing(X, test))
+        proba = estimator.predict_proba(X_test)
         if not np.all(np.isfinite(np.asarray(proba, dtype=np.float64))):
             raise ValueError(
                 "holdout_estimator returned NaN or infinite probabilities (its "

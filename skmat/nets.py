@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,6 +36,7 @@ from torch.nn import functional as F
 __all__ = [
     "SHIFT_KEY",
     "ShiftedDataset",
+    "RowSubset",
     "ShiftedLossMixin",
     "MATNeuralNetClassifier",
     "MATNeuralNetBinaryClassifier",
@@ -141,7 +143,49 @@ def _as_float_tensor(a, name):
         a = np.asarray(a, dtype=np.float32)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be numeric; got {type(a).__name__}.") from exc
-    return torch.from_numpy(np.ascontiguousarray(a))
+    a = np.ascontiguousarray(a)
+    if not a.flags.writeable:
+        # A read-only array (a joblib memmap shared with the held-out folds) is
+        # only ever read here: share it rather than copy it.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            return torch.from_numpy(a)
+    return torch.from_numpy(a)
+
+
+class RowSubset(torch.utils.data.Subset):
+    """Rows of a :class:`ShiftedDataset`, served a batch at a time, without a copy.
+
+    A ``torch.utils.data.Subset`` (so skorch and its scoring callbacks treat it as
+    one) whose batches map their indices with one tensor lookup. The held-out
+    folds train and predict on these instead of on copies of their rows of ``X``.
+
+    Parameters
+    ----------
+    dataset : ShiftedDataset
+        The full dataset.
+    indices : array-like of int
+        Rows of ``dataset`` in this subset.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.nets import RowSubset, ShiftedDataset
+    >>> rows = RowSubset(ShiftedDataset(np.arange(8.0).reshape(4, 2), [0, 1, 0, 1]),
+    ...                  [3, 1])
+    >>> xb, yb = rows.__getitems__([0, 1])
+    >>> xb.tolist(), yb.tolist()
+    ([[6.0, 7.0], [2.0, 3.0]], [1, 1])
+    """
+
+    def __init__(self, dataset, indices):
+        index = torch.as_tensor(np.asarray(indices), dtype=torch.int64)
+        super().__init__(dataset, index)
+
+    def __getitems__(self, indices):
+        return self.dataset.__getitems__(
+            self.indices[torch.as_tensor(indices, dtype=torch.int64)]
+        )
 
 
 def _pass_through(batch):

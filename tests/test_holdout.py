@@ -86,3 +86,18 @@ def test_check_holdout_proba_renormalises_within_tolerance():
     np.testing.assert_allclose(proba.sum(), 1.0, atol=1e-15)
     with pytest.raises(TypeError, match="numeric"):
         check_holdout_proba([["a", "b"]], 1, 2)
+
+
+def test_nets_read_fold_rows_in_place(data):
+    # skmat's nets train on views of X (RowSubset): same models as on copies.
+    from skmat.nets import mlp_net
+
+    X, y = data
+    X = X.astype(np.float32)
+    net = mlp_net((8,), max_epochs=3, random_state=0, classes=[0, 1, 2])
+    net.set_params(module__n_features=X.shape[1], module__n_classes=3)
+    splits = list(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y))
+    proba, _ = cross_val_holdout_proba(net, X, y, splits=splits, n_classes=3)
+    for train, test in splits:
+        copy = net.__class__(**net.get_params()).fit(X[train], y[train])
+        np.testing.assert_allclose(proba[test], copy.predict_proba(X[test]), rtol=1e-6)
