@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import numpy as np
+import torch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import BaseCrossValidator, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -17,6 +21,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
 
 from ._base import (
     SKORCH_CLASSIFIERS,
@@ -190,17 +195,17 @@ class MATClassifier(
 
     def __init__(
         self,
-        estimator=None,
+        estimator: NeuralNet | None = None,
         *,
-        holdout_estimator=None,
-        holdout="cv",
-        cv=5,
-        temperature=0.1,
-        device=None,
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-    ):
+        holdout_estimator: BaseEstimator | NeuralNet | None = None,
+        holdout: Literal["cv", "xrm"] = "cv",
+        cv: int | BaseCrossValidator | Iterable | None = 5,
+        temperature: float = 0.1,
+        device: str | torch.device | None = None,
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.estimator = estimator
         self.holdout_estimator = holdout_estimator
         self.holdout = holdout
@@ -212,7 +217,13 @@ class MATClassifier(
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, holdout_proba=None, **fit_params):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        holdout_proba: ArrayLike | None = None,
+        **fit_params: Any,
+    ) -> MATClassifier:
         """Compute held-out probabilities, the shift, and train the final network.
 
         Parameters
@@ -427,7 +438,7 @@ class MATClassifier(
         )
 
     # ---------------------------------------------------- group inference
-    def infer_groups(self, X, y):
+    def infer_groups(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         """Infer groups of a labelled set by the held-out models' cross-mistakes.
 
         No group annotation is needed: an example is *conflicting* when the

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "PROBA_FLOOR",
@@ -105,7 +106,7 @@ def _softmax(z):
     return z
 
 
-def sharpen(proba, temperature):
+def sharpen(proba: ArrayLike, temperature: float) -> np.ndarray:
     """Sharpen (``T < 1``) or soften (``T > 1``) probabilities with a temperature.
 
     Computes ``softmax(log(max(proba, PROBA_FLOOR)) / temperature)`` row by row,
@@ -146,7 +147,9 @@ def sharpen(proba, temperature):
     return _softmax(logits)
 
 
-def joint_matrix(q, y, n_classes=None):
+def joint_matrix(
+    q: ArrayLike, y: ArrayLike, n_classes: int | None = None
+) -> np.ndarray:
     """Joint distribution of held-out prediction and label over a training set.
 
     Parameters
@@ -201,7 +204,7 @@ def joint_matrix(q, y, n_classes=None):
     return joint / n_samples
 
 
-def transition_matrix(joint):
+def transition_matrix(joint: ArrayLike) -> np.ndarray:
     """Row-normalise a joint matrix into ``p(y = c | y_ho = k)``.
 
     A held-out class that the held-out model never predicts (an all-zero row of
@@ -251,7 +254,7 @@ def transition_matrix(joint):
     return transition
 
 
-def logit_shift(q, transition):
+def logit_shift(q: ArrayLike, transition: ArrayLike) -> np.ndarray:
     """Per-example logit shift: ``log(q @ transition)``, floored and normalised.
 
     Parameters
@@ -290,7 +293,7 @@ def logit_shift(q, transition):
     return np.log(pbar)
 
 
-def mat_shift(holdout_proba, y, temperature):
+def mat_shift(holdout_proba: ArrayLike, y: ArrayLike, temperature: float) -> MATShift:
     """Run the whole MAT computation: sharpen, joint, transition and shift.
 
     Parameters
