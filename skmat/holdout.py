@@ -48,7 +48,7 @@ def cross_val_holdout_proba(
         Fit parameters of the estimator (already routed); sample-aligned ones are
         sliced to each fold's training rows.
     verbose : int, default=0
-        Verbosity of joblib.
+        If > 0, print which fold is being fitted (and joblib's progress).
 
     Returns
     -------
@@ -85,7 +85,7 @@ def cross_val_holdout_proba(
         )
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_fold)(
-            clone(estimator), X, y, train, test, params or {}, i, len(splits)
+            clone(estimator), X, y, train, test, params or {}, i, len(splits), verbose
         )
         for i, (train, test) in enumerate(splits)
     )
@@ -107,7 +107,12 @@ def _fold_rows(estimator, X, y, train, test):
     return _safe_indexing(X, train), _safe_indexing(X, test)
 
 
-def _fit_fold(estimator, X, y, train, test, params, index, n_folds):
+def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
+    if verbose:
+        print(
+            f"[skmat] held-out fold {index + 1}/{n_folds}: fitting "
+            f"{type(estimator).__name__} on {len(train)} rows"
+        )
     try:
         fold_params = _check_method_params(X, params=params, indices=train)
         X_train, X_test = _fold_rows(estimator, X, y, train, test)

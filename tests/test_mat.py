@@ -339,6 +339,7 @@ def test_verbose(data, capsys):
     fast_mat(verbose=1, holdout_estimator=None, cv=2).fit(X, y)
     out = capsys.readouterr().out
     assert "held-out probabilities from 2 folds" in out
+    assert "held-out fold 1/2" in out and "held-out fold 2/2" in out
     assert "train_loss" in out  # skorch's epoch table of the final network
 
 
