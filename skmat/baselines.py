@@ -68,6 +68,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.preprocessing import LabelEncoder
@@ -328,7 +329,9 @@ class _BaseNetBaseline(
     # Whether fit needs group labels.
     _needs_groups = False
 
-    def fit(self, X, y, groups=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, groups: ArrayLike | None = None
+    ) -> _BaseNetBaseline:
         """Train the network.
 
         Parameters

@@ -24,8 +24,10 @@ import functools
 import numbers
 import os
 from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.sparse import issparse
 from sklearn.utils import Bunch, check_random_state
 
@@ -81,16 +83,16 @@ def _check_random_state(random_state):
 
 
 def make_spurious_classification(
-    n_samples=1000,
-    n_features=1800,
+    n_samples: int = 1000,
+    n_features: int = 1800,
     *,
-    n_classes=2,
-    majority_fraction=0.9,
-    noise_std=0.5,
-    core_std=0.12,
-    spurious_scale=5.0,
-    random_state=None,
-):
+    n_classes: int = 2,
+    majority_fraction: float = 0.9,
+    noise_std: float = 0.5,
+    core_std: float = 0.12,
+    spurious_scale: float = 5.0,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Generate the paper's Figure 1 problem: a core feature, a stronger shortcut.
 
     For ``n_classes=2`` this is exactly the interpretable experiment of Bayat et al.
@@ -182,13 +184,13 @@ def make_spurious_classification(
 
 
 def make_spurious_splits(
-    n_samples=1000,
-    n_features=1800,
+    n_samples: int = 1000,
+    n_features: int = 1800,
     *,
-    majority_fraction=(0.9, 0.5, 0.5),
-    random_state=None,
-    **kwargs,
-):
+    majority_fraction: tuple[float, float, float] = (0.9, 0.5, 0.5),
+    random_state: int | np.random.RandomState | None = None,
+    **kwargs: Any,
+) -> Bunch:
     """Train, validation and test sets of :func:`make_spurious_classification`.
 
     Each split has ``n_samples`` examples and its own majority fraction; the paper
@@ -351,13 +353,13 @@ def _color_digits(images, digits, n_classes, agreement, label_noise, rng):
 
 
 def make_colored_digits(
-    split="train",
+    split: Literal["train", "valid", "test"] = "train",
     *,
-    n_classes=2,
-    color_agreement=(0.9, 0.5, 0.1),
-    label_noise=0.25,
-    random_state=None,
-):
+    n_classes: Literal[2, 10] = 2,
+    color_agreement: float | tuple[float, float, float] = (0.9, 0.5, 0.1),
+    label_noise: float = 0.25,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Coloured 8x8 digits: ColorMNIST built from scikit-learn's ``load_digits``.
 
     The recipe is that of ColorMNIST (Arjovsky et al., 2019, as used by XRM,
@@ -451,11 +453,11 @@ def make_colored_digits(
 
 def make_colored_digits_splits(
     *,
-    n_classes=2,
-    color_agreement=(0.9, 0.5, 0.1),
-    label_noise=0.25,
-    random_state=None,
-):
+    n_classes: Literal[2, 10] = 2,
+    color_agreement: float | tuple[float, float, float] = (0.9, 0.5, 0.1),
+    label_noise: float = 0.25,
+    random_state: int | np.random.RandomState | None = None,
+) -> Bunch:
     """Train, validation and test sets of :func:`make_colored_digits`.
 
     Parameters
@@ -944,7 +946,12 @@ def _load_benchmark(spec, root, features, metadata, attribute_fn=None):
     return data
 
 
-def load_waterbirds(root, *, features=None, metadata=None):
+def load_waterbirds(
+    root: str | os.PathLike,
+    *,
+    features: str | os.PathLike | ArrayLike | None = None,
+    metadata: str | os.PathLike | None = None,
+) -> Bunch:
     """Load Waterbirds from a metadata CSV and precomputed features.
 
     Waterbirds (Sagawa et al., 2020) labels birds as land- or waterbirds
@@ -1023,7 +1030,12 @@ def load_waterbirds(root, *, features=None, metadata=None):
     return _load_benchmark(_WATERBIRDS, root, features, metadata)
 
 
-def load_celeba(root, *, features=None, metadata=None):
+def load_celeba(
+    root: str | os.PathLike,
+    *,
+    features: str | os.PathLike | ArrayLike | None = None,
+    metadata: str | os.PathLike | None = None,
+) -> Bunch:
     """Load CelebA (blond hair vs gender) from a metadata CSV and features.
 
     The group-robustness version of CelebA (Sagawa et al., 2020): ``y = 1`` for
@@ -1099,7 +1111,12 @@ def load_celeba(root, *, features=None, metadata=None):
     return _load_benchmark(_CELEBA, root, features, metadata)
 
 
-def load_multinli(root, *, features=None, metadata=None):
+def load_multinli(
+    root: str | os.PathLike,
+    *,
+    features: str | os.PathLike | ArrayLike | None = None,
+    metadata: str | os.PathLike | None = None,
+) -> Bunch:
     """Load MultiNLI (label vs negation) from a metadata CSV and embeddings.
 
     The group-robustness version of MultiNLI (Sagawa et al., 2020): three
@@ -1179,7 +1196,12 @@ def _any_identity(identity):
     return (identity >= 0.5).any(axis=1).astype(np.int64)
 
 
-def load_civilcomments(root, *, features=None, metadata=None):
+def load_civilcomments(
+    root: str | os.PathLike,
+    *,
+    features: str | os.PathLike | ArrayLike | None = None,
+    metadata: str | os.PathLike | None = None,
+) -> Bunch:
     """Load CivilComments (toxicity vs identity mention) from metadata and embeddings.
 
     The group-robustness version of CivilComments (Koh et al., 2021; Idrissi et

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
@@ -16,8 +18,16 @@ __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_pro
 
 
 def cross_val_holdout_proba(
-    estimator, X, y, *, splits, n_classes, n_jobs=None, params=None, verbose=0
-):
+    estimator: Any,
+    X: ArrayLike,
+    y: np.ndarray,
+    *,
+    splits: list,
+    n_classes: int,
+    n_jobs: int | None = None,
+    params: dict | None = None,
+    verbose: int = 0,
+) -> tuple[np.ndarray, list]:
     """Held-out class probabilities of every training example, by cross-validation.
 
     Each example's probabilities come from the model of the fold that left it out,
@@ -137,7 +147,7 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
         raise RuntimeError(f"{note}: {exc!r}") from exc
 
 
-def proba_in_label_order(model, proba, n_classes):
+def proba_in_label_order(model: Any, proba: ArrayLike, n_classes: int) -> np.ndarray:
     """Spread a fitted model's ``predict_proba`` columns over all encoded labels.
 
     A model that saw only some of the labels ``0 .. n_classes - 1`` (a fold without
@@ -187,8 +197,13 @@ def proba_in_label_order(model, proba, n_classes):
 
 
 def check_holdout_proba(
-    proba, n_samples, n_classes, *, name="holdout_proba", atol=1e-4
-):
+    proba: ArrayLike,
+    n_samples: int,
+    n_classes: int,
+    *,
+    name: str = "holdout_proba",
+    atol: float = 1e-4,
+) -> np.ndarray:
     """Validate held-out probabilities: shape, finite, non-negative, rows sum to 1.
 
     Parameters

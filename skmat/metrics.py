@@ -45,7 +45,11 @@ same ``config_context``) and ``search.fit(X, y, groups=folds, eval_groups=groups
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.sparse import issparse
 from sklearn import config_context
 from sklearn.metrics import make_scorer
@@ -285,7 +289,13 @@ class GroupAccuracyReport(Bunch):
         )
 
 
-def group_accuracy_report(y_true, y_pred, *, groups=None, expected_groups=None):
+def group_accuracy_report(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    groups: ArrayLike | None = None,
+    expected_groups: ArrayLike | None = None,
+) -> GroupAccuracyReport:
     """Accuracy and number of examples of each group, plus the overall accuracy.
 
     Parameters
@@ -414,7 +424,13 @@ def _align_expected(keys, count, correct, expected_groups):
     return aligned_keys, aligned_count, aligned_correct
 
 
-def worst_group_accuracy(y_true, y_pred, *, groups=None, expected_groups=None):
+def worst_group_accuracy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    groups: ArrayLike | None = None,
+    expected_groups: ArrayLike | None = None,
+) -> float:
     """Accuracy of the group that is classified worst.
 
     Parameters
@@ -442,7 +458,13 @@ def worst_group_accuracy(y_true, y_pred, *, groups=None, expected_groups=None):
     ).worst_group_accuracy
 
 
-def mean_group_accuracy(y_true, y_pred, *, groups=None, expected_groups=None):
+def mean_group_accuracy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    groups: ArrayLike | None = None,
+    expected_groups: ArrayLike | None = None,
+) -> float:
     """Unweighted mean of the group accuracies (every group counts the same).
 
     Parameters
@@ -495,7 +517,9 @@ def _label_index(values, classes, name, hint=""):
     return index
 
 
-def infer_groups(y_true, *predictions, classes=None):
+def infer_groups(
+    y_true: ArrayLike, *predictions: ArrayLike, classes: ArrayLike | None = None
+) -> np.ndarray:
     """Infer groups from held-out mistakes: ``(label, conflicting)``, as one integer.
 
     An example is *conflicting* when a model that did not train on it (a held-out
@@ -624,7 +648,11 @@ def _check_metric(metric):
     return worst_group_accuracy if metric == "worst_group" else mean_group_accuracy
 
 
-def make_group_scorer(metric="worst_group", *, expected_groups=None):
+def make_group_scorer(
+    metric: Literal["worst_group", "mean_group"] = "worst_group",
+    *,
+    expected_groups: ArrayLike | None = None,
+) -> Callable:
     """Scorer of a group metric that receives the true groups by metadata routing.
 
     The scorer calls ``estimator.predict(X)`` and requests ``groups`` as scoring
@@ -710,7 +738,9 @@ class _InferredGroupScorer:
         return self._func(y, y_pred, groups=groups)
 
 
-def make_inferred_group_scorer(metric="worst_group"):
+def make_inferred_group_scorer(
+    metric: Literal["worst_group", "mean_group"] = "worst_group",
+) -> Callable:
     """Scorer of a group metric on groups inferred by the estimator itself.
 
     For model selection without group annotations: the scorer calls

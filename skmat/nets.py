@@ -25,10 +25,12 @@ import copy
 import functools
 import warnings
 from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 import torch
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from numpy.typing import ArrayLike
+from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import Dataset as SkorchDataset
 from torch import nn
 from torch.nn import functional as F
@@ -391,7 +393,7 @@ def _new_dynamic_net(base):
     return cls.__new__(cls)
 
 
-def as_mat_net(net, **params):
+def as_mat_net(net: NeuralNet, **params: Any) -> NeuralNet:
     """An unfitted copy of a skorch classifier whose class adds MAT's shifted loss.
 
     ``NeuralNetClassifier`` and ``NeuralNetBinaryClassifier`` become
@@ -438,7 +440,7 @@ def as_mat_net(net, **params):
     return mat_net
 
 
-def output_kind(net):
+def output_kind(net: NeuralNet) -> Literal["logits", "proba", "binary_logit"]:
     """What a skorch classifier's module outputs, judged from its criterion.
 
     Parameters
@@ -486,7 +488,7 @@ def output_kind(net):
     )
 
 
-def net_logits(net, X):
+def net_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     """Class logits ``f(X)`` of a fitted skorch classifier, as float64 NumPy.
 
     On the CPU the module runs in float64 (on a temporary copy): float32 matrix
@@ -565,7 +567,7 @@ def _cpu_float64_forward(net, X):
     return np.concatenate(outputs, axis=0)
 
 
-def check_device(device, name="device"):
+def check_device(device: str | torch.device | None, name: str = "device") -> str | None:
     """Validate a torch device and that it exists on this machine.
 
     Parameters
@@ -692,7 +694,9 @@ class MLPModule(nn.Module):
         return self.layers(X)
 
 
-def mlp_net(hidden_layer_sizes=(100,), **params):
+def mlp_net(
+    hidden_layer_sizes: tuple[int, ...] = (100,), **params: Any
+) -> MATNeuralNetClassifier:
     """skmat's default network: an :class:`MLPModule` in a MAT-enabled skorch net.
 
     ``n_features`` and ``n_classes`` of the module are filled in by

@@ -63,11 +63,13 @@ import copy
 import numbers
 import time
 import warnings
+from typing import Literal
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.exceptions import DeviceWarning
 from torch import nn
 from torch.nn import functional as F
@@ -455,17 +457,17 @@ def _balanced_ce(logits, labels, train_mask, n_classes):
 
 # ----------------------------------------------------------------------- fit
 def fit_xrm(
-    net,
-    X,
-    y,
+    net: NeuralNet | None,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    n_classes=None,
-    device=None,
-    random_state=None,
-    vectorize="auto",
-    flip_mode="redraw",
-    verbose=0,
-):
+    n_classes: int | None = None,
+    device: str | torch.device | None = None,
+    random_state: int | np.random.RandomState | None = None,
+    vectorize: bool | Literal["auto"] = "auto",
+    flip_mode: Literal["redraw", "persist"] = "redraw",
+    verbose: int = 0,
+) -> XRMResult:
     """Train XRM twins and return the held-out probabilities of the training set.
 
     Parameters
