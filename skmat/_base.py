@@ -88,7 +88,11 @@ def validate_fit_data(estimator, X, y):
     ValueError or TypeError whose message names ``X`` or ``y``.
     """
     X = validate_X(estimator, X, reset=True, ensure_min_samples=2)
-    largest = float(np.max(np.abs(X))) if X.size else 0.0
+    # float32 input cannot exceed the float32 range; for float64, max and min
+    # avoid the full-size temporary of abs(X).
+    largest = 0.0
+    if X.dtype != np.float32 and X.size:
+        largest = max(float(X.max()), -float(X.min()))
     if largest > float(np.finfo(np.float32).max):
         raise ValueError(
             f"X holds values up to {largest:.3g} in absolute value, beyond the "
