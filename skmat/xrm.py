@@ -58,7 +58,6 @@ M. Pezeshki, D. Bouchacourt, M. Ibrahim, N. Ballas, P. Vincent, D. Lopez-Paz.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import numbers
 import time
@@ -69,16 +68,15 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
-from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch import NeuralNet
 from skorch.exceptions import DeviceWarning
 from torch import nn
 from torch.nn import functional as F
 
-from .nets import MLPModule, check_device, mlp_net, output_kind
+from ._base import SKORCH_CLASSIFIERS
+from .nets import MLPModule, _torch_seed, check_device, mlp_net, output_kind
 
 __all__ = ["XRMResult", "fit_xrm"]
-
-_SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
 
 
 # ---------------------------------------------------------------------- result
@@ -293,20 +291,6 @@ def _to_logits(out, kind):
         return torch.log(out.clamp_min(torch.finfo(out.dtype).tiny))
     logit = out.reshape(out.shape[0], out.shape[1])
     return torch.stack([torch.zeros_like(logit), logit], dim=-1)
-
-
-@contextlib.contextmanager
-def _seeded_torch(seed):
-    """Seed torch's global generators in the block; restore them afterwards."""
-    if seed is None:
-        yield
-        return
-    devices = (
-        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    )
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(seed))
-        yield
 
 
 def _has_batchnorm(module):
@@ -533,7 +517,7 @@ def fit_xrm(
     """
     if net is None:
         net = mlp_net()
-    if not isinstance(net, _SKORCH_CLASSIFIERS):
+    if not isinstance(net, SKORCH_CLASSIFIERS):
         raise TypeError(
             "net must be a skorch NeuralNetClassifier or NeuralNetBinaryClassifier "
             f"(or None for skmat's default MLP); got {type(net).__name__}."
@@ -591,7 +575,7 @@ def fit_xrm(
         torch_seed = None
 
     start_time = time.perf_counter()
-    with _seeded_torch(torch_seed):
+    with _torch_seed(torch_seed):
         twins = [_make_twin(net, X.shape[1], n_classes).to(device) for _ in range(2)]
         for twin in twins:
             # Eval mode for the probe forwards: no dropout draw, no BatchNorm
