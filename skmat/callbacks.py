@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from skorch.callbacks import Callback, PrintLog
 
 from .metrics import _encode_groups, _label_index, _python_value
@@ -128,7 +129,15 @@ class GroupAccuracyCallback(Callback):
     3
     """
 
-    def __init__(self, X, y, groups, *, name="test", classes=None):
+    def __init__(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        groups: ArrayLike,
+        *,
+        name: str = "test",
+        classes: ArrayLike | None = None,
+    ) -> None:
         # skorch and scikit-learn clone callbacks through get_params: store the
         # parameters untouched and validate them in initialize().
         self.X = X

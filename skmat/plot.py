@@ -21,8 +21,10 @@ imported only when something is drawn.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from .metrics import GroupAccuracyReport, _python_value, group_accuracy_report
@@ -122,7 +124,9 @@ class TransitionMatrixDisplay:
     '0.67'
     """
 
-    def __init__(self, transition_matrix, *, display_labels=None):
+    def __init__(
+        self, transition_matrix: ArrayLike, *, display_labels: ArrayLike | None = None
+    ) -> None:
         self.transition_matrix = _check_square(transition_matrix)
         n_classes = self.transition_matrix.shape[0]
         if display_labels is not None:
@@ -136,16 +140,16 @@ class TransitionMatrixDisplay:
 
     def plot(
         self,
-        ax=None,
+        ax: Any = None,
         *,
-        cmap="Blues",
-        values_format=".2f",
-        include_values=True,
-        colorbar=True,
-        xticks_rotation="auto",
-        im_kw=None,
-        text_kw=None,
-    ):
+        cmap: str = "Blues",
+        values_format: str = ".2f",
+        include_values: bool = True,
+        colorbar: bool = True,
+        xticks_rotation: float | str = "auto",
+        im_kw: dict | None = None,
+        text_kw: dict | None = None,
+    ) -> TransitionMatrixDisplay:
         """Draw the heat map.
 
         Parameters
@@ -237,7 +241,14 @@ class TransitionMatrixDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, *, display_labels=None, ax=None, **plot_kw):
+    def from_estimator(
+        cls,
+        estimator: Any,
+        *,
+        display_labels: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kw: Any,
+    ) -> TransitionMatrixDisplay:
         """Plot the transition matrix of a fitted :class:`~skmat.MATClassifier`.
 
         Parameters
@@ -286,15 +297,15 @@ class TransitionMatrixDisplay:
     @classmethod
     def from_predictions(
         cls,
-        y_true,
-        holdout_proba,
+        y_true: ArrayLike,
+        holdout_proba: ArrayLike,
         *,
-        temperature=0.1,
-        labels=None,
-        display_labels=None,
-        ax=None,
-        **plot_kw,
-    ):
+        temperature: float = 0.1,
+        labels: ArrayLike | None = None,
+        display_labels: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kw: Any,
+    ) -> TransitionMatrixDisplay:
         """Compute and plot the transition matrix from held-out probabilities.
 
         The computation of :class:`~skmat.MATClassifier` (``fit``'s step 2):
@@ -522,10 +533,17 @@ class GroupAccuracyDisplay:
     [0.67, 0.0, 1.0, 1.0]
     """
 
-    def __init__(self, reports):
+    def __init__(self, reports: Mapping[str, Any] | Any) -> None:
         self.reports = _check_reports(reports)
 
-    def plot(self, ax=None, *, values_format=".2f", include_values=True, bar_kw=None):
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        values_format: str = ".2f",
+        include_values: bool = True,
+        bar_kw: dict | None = None,
+    ) -> GroupAccuracyDisplay:
         """Draw the bars.
 
         Parameters
@@ -656,14 +674,14 @@ class GroupAccuracyDisplay:
     @classmethod
     def from_predictions(
         cls,
-        y_true,
-        predictions,
+        y_true: ArrayLike,
+        predictions: Mapping[str, ArrayLike],
         *,
-        groups,
-        expected_groups=None,
-        ax=None,
-        **plot_kw,
-    ):
+        groups: ArrayLike,
+        expected_groups: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kw: Any,
+    ) -> GroupAccuracyDisplay:
         """Plot group accuracies of one or several predictions of ``y_true``.
 
         Parameters
@@ -717,15 +735,15 @@ class GroupAccuracyDisplay:
     @classmethod
     def from_estimators(
         cls,
-        estimators,
-        X,
-        y,
+        estimators: Mapping[str, Any] | list,
+        X: ArrayLike,
+        y: ArrayLike,
         *,
-        groups,
-        expected_groups=None,
-        ax=None,
-        **plot_kw,
-    ):
+        groups: ArrayLike,
+        expected_groups: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kw: Any,
+    ) -> GroupAccuracyDisplay:
         """Plot group accuracies of fitted estimators on ``X``, ``y``.
 
         Parameters
@@ -918,7 +936,9 @@ class GroupTrainingCurvesDisplay:
     array([0.1, 0.2])
     """
 
-    def __init__(self, epochs, curves):
+    def __init__(
+        self, epochs: ArrayLike, curves: Mapping[str, Mapping[Any, ArrayLike]]
+    ) -> None:
         epochs = np.asarray(epochs, dtype=np.float64)
         if epochs.ndim != 1 or epochs.shape[0] == 0:
             raise ValueError(
@@ -948,7 +968,9 @@ class GroupTrainingCurvesDisplay:
         self.epochs = epochs
         self.curves = checked
 
-    def plot(self, ax=None, *, line_kw=None, legend=True):
+    def plot(
+        self, ax: Any = None, *, line_kw: dict | None = None, legend: bool = True
+    ) -> GroupTrainingCurvesDisplay:
         """Draw the curves.
 
         Parameters
@@ -1002,7 +1024,14 @@ class GroupTrainingCurvesDisplay:
         return self
 
     @classmethod
-    def from_history(cls, history, keys=None, *, ax=None, **plot_kw):
+    def from_history(
+        cls,
+        history: Any,
+        keys: str | list[str] | None = None,
+        *,
+        ax: Any = None,
+        **plot_kw: Any,
+    ) -> GroupTrainingCurvesDisplay:
         """Plot per-group accuracies recorded in a skorch history.
 
         Parameters
@@ -1051,7 +1080,14 @@ class GroupTrainingCurvesDisplay:
         return cls(epochs, curves).plot(ax=ax, **plot_kw)
 
     @classmethod
-    def from_estimator(cls, estimator, keys=None, *, ax=None, **plot_kw):
+    def from_estimator(
+        cls,
+        estimator: Any,
+        keys: str | list[str] | None = None,
+        *,
+        ax: Any = None,
+        **plot_kw: Any,
+    ) -> GroupTrainingCurvesDisplay:
         """Plot the per-group accuracies recorded while a network trained.
 
         Parameters
