@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import torch
+from scipy.special import log_softmax, softmax
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import assert_all_finite, column_or_1d
@@ -200,13 +201,6 @@ def make_net(
     return net
 
 
-def _softmax(logits):
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    proba = np.exp(shifted)
-    proba /= proba.sum(axis=1, keepdims=True)
-    return proba
-
-
 class NetClassifierMixin:
     """Prediction from a fitted skorch network ``estimator_``, with no shift.
 
@@ -250,7 +244,7 @@ class NetClassifierMixin:
         proba : ndarray of shape (n_samples, n_classes)
             float64, columns in ``classes_`` order, rows summing to 1.
         """
-        return _softmax(self._logits(X))
+        return softmax(self._logits(X), axis=1)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
@@ -264,9 +258,7 @@ class NetClassifierMixin:
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._logits(X)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return log_softmax(self._logits(X), axis=1)
 
     def predict(self, X):
         """Predicted class labels, the argmax of the network's logits.

@@ -11,7 +11,7 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import BaseCrossValidator, check_cv
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -306,6 +306,18 @@ class MATClassifier(
             name=name,
         )
 
+    def _holdout_net(self, net, n_classes, seed):
+        """The held-out network: a copy of the final one (same device) when
+        ``holdout_estimator`` is None, a MAT-enabled copy of a skorch
+        ``holdout_estimator`` (its own device), None for anything else."""
+        if self.holdout_estimator is None:
+            return clone(net)  # trained without a shift
+        if isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
+            return self._make_net(
+                self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
+            )
+        return None
+
     def _cv_holdout(self, X, X_torch, y, classes, net, seed, routed):
         n_classes = len(classes)
         groups = routed.splitter.split.get("groups")
@@ -324,13 +336,8 @@ class MATClassifier(
                 f"has only {counts.min()} example(s): every class needs at least as "
                 "many examples as folds. Lower cv or add examples."
             )
-        if self.holdout_estimator is None:
-            holdout = clone(net)  # same net, same device; trained without a shift
-        elif isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
-            holdout = self._make_net(
-                self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
-            )
-        else:
+        holdout = self._holdout_net(net, n_classes, seed)
+        if holdout is None:
             holdout = clone(self.holdout_estimator)
             if seed is not None and "random_state" in holdout.get_params():
                 if holdout.get_params()["random_state"] is None:
@@ -355,13 +362,8 @@ class MATClassifier(
         return proba, {"holdout_estimators_": models}
 
     def _xrm_holdout(self, X_torch, y, n_classes, net, seed):
-        if self.holdout_estimator is None:
-            template = clone(net)
-        elif isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
-            template = self._make_net(
-                self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
-            )
-        else:
+        template = self._holdout_net(net, n_classes, seed)
+        if template is None:
             raise TypeError(
                 "holdout='xrm' trains two twin networks, so holdout_estimator must be "
                 "a skorch NeuralNetClassifier or None (a copy of estimator); got "
@@ -378,7 +380,6 @@ class MATClassifier(
             X_torch,
             y,
             n_classes=n_classes,
-            device=self.device,
             random_state=seed,
             verbose=self.verbose,
         )
@@ -392,8 +393,6 @@ class MATClassifier(
     def _route(self, fit_params):
         if _routing_enabled():
             return process_routing(self, "fit", **fit_params)
-        from sklearn.utils import Bunch
-
         return Bunch(
             estimator=Bunch(fit={}),
             holdout_estimator=Bunch(fit={}),

@@ -279,11 +279,10 @@ class ShiftedLossMixin:
 
     def get_iterator(self, dataset, training=False):
         """skorch's iterator, passing whole batches through for a ShiftedDataset."""
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
         if isinstance(_base_dataset(dataset), ShiftedDataset):
-            prefix = "iterator_train" if training else "iterator_valid"
-            if "collate_fn" not in self.get_params_for(prefix):
+            if "collate_fn" not in kwargs:
                 iterator = self.iterator_train if training else self.iterator_valid
-                kwargs = self.get_params_for(prefix)
                 kwargs.setdefault("batch_size", self.batch_size)
                 if kwargs["batch_size"] == -1:
                     kwargs["batch_size"] = len(dataset)
