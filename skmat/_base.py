@@ -191,7 +191,7 @@ def make_net(
         params["device"] = device
     if isinstance(template, NeuralNetClassifier):
         params["classes"] = list(range(n_classes))
-    if template.module is MLPModule:
+    if isinstance(template.module, type) and issubclass(template.module, MLPModule):
         given = template.get_params_for("module")
         params["module__n_features"] = given.get("n_features", n_features)
         params["module__n_classes"] = given.get("n_classes", n_classes)

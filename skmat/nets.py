@@ -255,16 +255,31 @@ class ShiftedLossMixin:
     def fit_loop(self, *args, **kwargs):
         """skorch's training loop; records whether it was interrupted.
 
-        skorch stops training on ``KeyboardInterrupt`` and returns normally (the
-        net keeps the epochs it completed). The net's ``interrupted_`` attribute
-        says whether that happened in the last fit, so that skmat's estimators
-        can re-raise the interrupt instead of keeping a half-trained network.
+        skorch ends training on any ``KeyboardInterrupt`` and returns normally
+        (the net keeps the epochs it completed). That covers two different
+        things: a callback that *asks* training to stop (skorch's
+        ``EarlyStopping`` raises ``KeyboardInterrupt`` from ``on_epoch_end``),
+        which ends a fit normally, and the user's Ctrl-C, after which the net is
+        only half-trained. The net's ``interrupted_`` attribute is True only for
+        the latter (an interrupt raised outside the callbacks), so that skmat's
+        estimators re-raise it instead of keeping a half-trained network.
         """
         self.interrupted_ = False
+        self._stop_requested = False
         try:
             return super().fit_loop(*args, **kwargs)
         except KeyboardInterrupt:
-            self.interrupted_ = True
+            self.interrupted_ = not self._stop_requested
+            raise
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's ``notify``; remembers a callback that asked training to stop."""
+        try:
+            return super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt:
+            # skorch's convention: a callback ends training by raising
+            # KeyboardInterrupt (EarlyStopping does); that is not the user's ^C.
+            self._stop_requested = True
             raise
 
     def get_dataset(self, X, y=None):

@@ -18,9 +18,12 @@ The exact procedure implemented by :func:`fit_xrm` (C classes, n examples):
 1. ``assignment[i] ~ Bernoulli(1/2)`` picks the twin that trains on example
    ``i``; the dynamic labels start as the true labels.
 2. For ``max_epochs`` epochs, over shuffled mini-batches of ``batch_size``
-   (the whole set for ``-1``), one forward computes both twins' logits on the
-   batch (``torch.func.functional_call`` under ``torch.vmap`` over the two
-   stacked parameter sets, or two plain forwards, see ``vectorize``). Twin
+   (the whole set for ``-1``), both twins' logits on the batch are computed:
+   in one forward (``torch.func.functional_call`` under ``torch.vmap`` over
+   the two stacked parameter sets), or by plain forwards, see ``vectorize``;
+   the plain path runs each twin with gradients on its own rows only and
+   without on the other twin's rows (same loss and gradients, a third less
+   arithmetic; BatchNorm modules instead see the whole batch). Twin
    ``k``'s loss is the *class-balanced* cross-entropy on the batch examples
    assigned to it, against their dynamic labels: the sum over classes ``c``
    of the mean loss of its examples whose dynamic label is ``c`` (classes
@@ -320,7 +323,7 @@ def _make_twin(net, n_features, n_classes):
         twin = copy.deepcopy(module)
         _reset_parameters(twin)
         return twin
-    if module is MLPModule:
+    if isinstance(module, type) and issubclass(module, MLPModule):
         params.setdefault("n_features", n_features)
         params.setdefault("n_classes", n_classes)
     return module(**params)
@@ -347,6 +350,9 @@ class _LoopTwins:
 
     def __init__(self, twins):
         self.twins = twins
+        # BatchNorm normalises with the statistics of the whole batch: such twins
+        # must see every row of it, so they cannot run on their own rows alone.
+        self.splits_rows = not _has_batchnorm(twins[0])
 
     def parameters(self):
         return [p for twin in self.twins for p in twin.parameters()]
@@ -360,6 +366,35 @@ class _LoopTwins:
 
     def modules(self):
         return self.twins
+
+    def split_step(self, X, rows, labels, owner, kind, n_classes):
+        """Each twin's loss on its own rows and its held-out logits on the others.
+
+        ``rows`` are the batch's row indices into ``X``; ``labels`` and ``owner``
+        their dynamic labels and twins. The loss equals :func:`_balanced_ce` on
+        both twins' full-batch forwards (where the other rows carry no gradient)
+        with a third less arithmetic: each row goes backward through one twin
+        only, and the held-out forward builds no graph. Each part of the batch
+        is gathered from ``X`` once, so the rows are not copied twice.
+        """
+        loss = X.new_zeros(())
+        held_out = X.new_empty((len(rows), n_classes))
+        parts = [torch.nonzero(owner == k).squeeze(1) for k in (0, 1)]
+        x_parts = [X.index_select(0, rows[part]) for part in parts]
+        for k, twin in enumerate(self.twins):
+            own, other = parts[k], parts[1 - k]
+            if len(own):
+                logits = _to_logits(twin(x_parts[k]).unsqueeze(0), kind)[0].float()
+                loss = loss + _balanced_ce_rows(logits, labels[own], n_classes)
+            else:
+                # No own row in this batch: a zero gradient, as the full-batch
+                # loss gives, so that the optimizer still steps this twin.
+                loss = loss + sum(p.sum() * 0.0 for p in twin.parameters())
+            if len(other):
+                with torch.no_grad():
+                    out = twin(x_parts[1 - k]).unsqueeze(0)
+                    held_out[other] = _to_logits(out, kind)[0].float()
+        return loss, held_out
 
 
 class _VmapTwins:
@@ -425,6 +460,15 @@ def _engine(twins, vectorize, probe):
     return _LoopTwins(twins)
 
 
+def _balanced_ce_rows(logits, labels, n_classes):
+    """One twin's class-balanced cross-entropy on its own rows: the sum over
+    classes of the mean loss of the rows of that (dynamic) label."""
+    nll = F.cross_entropy(logits, labels, reduction="none")
+    sums = nll.new_zeros(n_classes).index_add(0, labels, nll)
+    counts = torch.bincount(labels, minlength=n_classes).to(nll.dtype)
+    return (sums / counts.clamp_min(1.0)).sum()
+
+
 def _balanced_ce(logits, labels, train_mask, n_classes):
     """Sum over twins and classes of the mean cross-entropy per class.
 
@@ -481,7 +525,7 @@ def fit_xrm(
         global generator state is restored afterwards.
     vectorize : {"auto", True, False}, default="auto"
         ``True``: one ``torch.vmap`` forward over the two stacked parameter sets.
-        ``False``: two plain forwards (one optimizer step still updates both
+        ``False``: plain forwards (one optimizer step still updates both
         twins on the same batch). ``"auto"``: vmap on accelerators (CUDA,
         MPS), unless the module has BatchNorm layers (running statistics are
         updated in place in train mode) or vmap fails on a probe batch (a
@@ -605,6 +649,7 @@ def fit_xrm(
             generator.seed()
         n_flipped = torch.zeros(max_epochs, dtype=torch.int64, device=device)
         full_batch = batch_size == n_samples
+        all_rows = torch.arange(n_samples, device=device)
         report_every = max(1, max_epochs // 10)
 
         engine.train(True)
@@ -616,16 +661,27 @@ def fit_xrm(
                 order = torch.randperm(n_samples, generator=generator).to(device)
                 batches = order.split(batch_size)
             for idx in batches:
-                xb, labels, owner = X_dev[idx], dynamic[idx], assign_dev[idx]
-                rows = torch.arange(len(owner), device=device)
-                train_mask = (owner.unsqueeze(0) == twin_ids).to(X_dev.dtype)
-                logits = _to_logits(engine(xb), kind).float()
-                loss = _balanced_ce(logits, labels, train_mask, n_classes)
+                labels, owner = dynamic[idx], assign_dev[idx]
+                if getattr(engine, "splits_rows", False):
+                    loss, held_out = engine.split_step(
+                        X_dev,
+                        all_rows if full_batch else idx,
+                        labels,
+                        owner,
+                        kind,
+                        n_classes,
+                    )
+                else:
+                    xb = X_dev if full_batch else X_dev.index_select(0, idx)
+                    train_mask = (owner.unsqueeze(0) == twin_ids).to(X_dev.dtype)
+                    logits = _to_logits(engine(xb), kind).float()
+                    loss = _balanced_ce(logits, labels, train_mask, n_classes)
+                    rows = torch.arange(len(owner), device=device)
+                    held_out = logits.detach()[1 - owner, rows]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 with torch.no_grad():
-                    held_out = logits.detach()[1 - owner, rows]
                     confidence, guess = torch.softmax(held_out, dim=-1).max(dim=-1)
                     flip_prob = (confidence - 1.0 / n_classes) * (
                         n_classes / (n_classes - 1)

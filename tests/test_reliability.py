@@ -44,7 +44,7 @@ from skmat import (
     MATClassifier,
 )
 from skmat.datasets import make_spurious_classification
-from skmat.nets import mlp_net
+from skmat.nets import MLPModule, mlp_net
 
 X0, Y0, G0 = make_spurious_classification(60, 5, random_state=0)
 # A second, different data set (other width) for refits that must fail.
@@ -92,21 +92,40 @@ def assert_unfitted(estimator):
     assert not fitted_state(estimator)
 
 
-class FaultAt(Callback):
-    """A skorch callback that raises at the end of an epoch: a ^C (skorch swallows
-    those) or a crash in the middle of training."""
+class FaultyMLP(MLPModule):
+    """An MLP whose training forward raises on its ``epoch``-th call (one batch
+    per epoch on these data): a ^C or a crash in the middle of training. It
+    raises from the module, not from a callback, because skorch reads a
+    callback's KeyboardInterrupt as a request to stop (EarlyStopping)."""
 
-    def __init__(self, epoch=2, error="KeyboardInterrupt"):
+    def __init__(self, n_features, n_classes, epoch=2, error="KeyboardInterrupt", **kw):
+        super().__init__(n_features, n_classes, **kw)
         self.epoch = epoch
         self.error = error
+        self.calls = 0
 
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == self.epoch:
-            raise _ERRORS[self.error]("injected fault")
+    def forward(self, X):
+        if self.training:
+            self.calls += 1
+            if self.calls == self.epoch:
+                raise _ERRORS[self.error]("injected fault")
+        return super().forward(X)
 
 
 def faulty_net(error, epoch=2):
-    return tiny_net(callbacks=[("fault", FaultAt(epoch, error))])
+    return tiny_net(module=FaultyMLP, module__epoch=epoch, module__error=error)
+
+
+class StopAt(Callback):
+    """Asks training to stop at the end of an epoch, as skorch's EarlyStopping
+    does: by raising KeyboardInterrupt from ``on_epoch_end``."""
+
+    def __init__(self, epoch=2):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
 
 
 _ERRORS = {
@@ -223,20 +242,46 @@ def test_fault_in_cv_held_out_phase(holdout, error, refit):
 def test_fault_in_xrm_phase(monkeypatch, error, refit):
     estimator = ESTIMATORS["MAT-xrm"]()
     calls = []
-    original = skmat.xrm._balanced_ce
+    original = skmat.xrm._balanced_ce_rows
 
     def failing_loss(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:  # the second optimisation step of the twins
+        if len(calls) == 3:  # first twin, second optimisation step (CPU path)
             raise _ERRORS[error]("injected fault")
         return original(*args, **kwargs)
 
     def break_it(est):
         calls.clear()
-        monkeypatch.setattr(skmat.xrm, "_balanced_ce", failing_loss)
+        monkeypatch.setattr(skmat.xrm, "_balanced_ce_rows", failing_loss)
 
     _check_fault_keeps_state("MAT-xrm", estimator, break_it, refit, error)
-    assert len(calls) == 2
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("name", ["MAT-cv-net", "ERM", "JTT", "GroupDRO"])
+def test_callback_asking_to_stop_ends_training_normally(name):
+    # skorch callbacks stop training by raising KeyboardInterrupt (EarlyStopping
+    # does): that is a finished fit, not the user's ^C.
+    net = tiny_net(max_epochs=6, callbacks=[("stop", StopAt(epoch=2))])
+    estimator = ESTIMATORS[name](estimator=net)
+    fit(name, estimator)
+    check_is_fitted(estimator)
+    assert len(estimator.estimator_.history) == 2
+    assert not estimator.estimator_.interrupted_
+    for model in getattr(estimator, "holdout_estimators_", []):
+        assert len(model.history) == 2
+
+
+def test_early_stopping_in_held_out_and_final_nets():
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    # A threshold no epoch can beat: every net stops after patience + 1 epochs.
+    stop = EarlyStopping(patience=1, threshold=10.0)
+    net = tiny_net(max_epochs=20, train_split=ValidSplit(3), callbacks=[stop])
+    clf = MATClassifier(net, cv=2, random_state=0).fit(X0, Y0)
+    assert len(clf.estimator_.history) == 2
+    assert [len(m.history) for m in clf.holdout_estimators_] == [2, 2]
 
 
 @pytest.mark.parametrize("error", ["KeyboardInterrupt", "RuntimeError"])

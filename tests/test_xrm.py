@@ -11,7 +11,7 @@ from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_splits
 from skmat.nets import MLPModule, mlp_net
-from skmat.xrm import XRMResult, _LoopTwins, _VmapTwins, fit_xrm
+from skmat.xrm import XRMResult, _balanced_ce, _LoopTwins, _VmapTwins, fit_xrm
 
 
 @pytest.fixture(autouse=True)
@@ -157,6 +157,34 @@ def test_vmap_forward_equals_two_forwards():
     vmapped = _VmapTwins(twins)(x)
     assert vmapped.shape == looped.shape == (2, 11, 3)
     torch.testing.assert_close(vmapped, looped, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("owners", ["mixed", "all_one_twin"])
+def test_split_step_equals_full_batch_loss_and_gradients(owners):
+    # The plain path trains each twin on its own rows only; loss, gradients and
+    # held-out logits must equal those of both twins' full-batch forwards.
+    torch.manual_seed(0)
+    X = torch.randn(30, 5)
+    rows = torch.randperm(30)[:12]
+    labels = torch.randint(0, 3, (12,))
+    owner = torch.randint(0, 2, (12,)) if owners == "mixed" else torch.zeros(12).long()
+    twins = [MLPModule(5, 3, hidden_layer_sizes=(7,)) for _ in range(2)]
+
+    loss, held_out = _LoopTwins(twins).split_step(X, rows, labels, owner, "logits", 3)
+    loss.backward()
+    split_grads = [p.grad.clone() for t in twins for p in t.parameters()]
+    for t in twins:
+        t.zero_grad()
+    logits = _LoopTwins(twins)(X[rows])
+    mask = (owner.unsqueeze(0) == torch.arange(2).unsqueeze(1)).float()
+    full = _balanced_ce(logits, labels, mask, 3)
+    full.backward()
+    full_grads = [p.grad for t in twins for p in t.parameters()]
+
+    torch.testing.assert_close(loss, full)
+    for g_split, g_full in zip(split_grads, full_grads):
+        torch.testing.assert_close(g_split, g_full)  # zero, not None, for an idle twin
+    torch.testing.assert_close(held_out, logits.detach()[1 - owner, torch.arange(12)])
 
 
 @pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adam])
