@@ -13,6 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from .nets import RowSubset, ShiftedDataset, ShiftedLossMixin
+from .vectorized import fit_nets_together
 
 __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
 
@@ -27,6 +28,7 @@ def cross_val_holdout_proba(
     n_jobs: int | None = None,
     params: dict | None = None,
     verbose: int = 0,
+    together: bool = False,
 ) -> tuple[np.ndarray, list]:
     """Held-out class probabilities of every training example, by cross-validation.
 
@@ -59,6 +61,12 @@ def cross_val_holdout_proba(
         sliced to each fold's training rows.
     verbose : int, default=0
         If > 0, print which fold is being fitted (and joblib's progress).
+    together : bool, default=False
+        Train the fold models together in one vectorized pass
+        (:func:`skmat.vectorized.fit_nets_together`) instead of one ``fit``
+        each; needs a skmat net that
+        :func:`~skmat.vectorized.unsupported_reason` accepts, ``X`` as an
+        ndarray and no ``params``. ``n_jobs`` is then unused.
 
     Returns
     -------
@@ -93,12 +101,23 @@ def cross_val_holdout_proba(
             "cv must give test folds that partition the training set (each sample "
             "in exactly one test fold), as cross_val_predict requires."
         )
-    results = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_fold)(
-            clone(estimator), X, y, train, test, params or {}, i, len(splits), verbose
+    if together:
+        results = _fit_folds_together(estimator, X, y, splits, params, verbose)
+    else:
+        results = Parallel(n_jobs=n_jobs, verbose=verbose)(
+            delayed(_fit_fold)(
+                clone(estimator),
+                X,
+                y,
+                train,
+                test,
+                params or {},
+                i,
+                len(splits),
+                verbose,
+            )
+            for i, (train, test) in enumerate(splits)
         )
-        for i, (train, test) in enumerate(splits)
-    )
     proba = np.zeros((len(y), n_classes))
     models = []
     for (_, test), (model, fold_proba) in zip(splits, results):
@@ -127,24 +146,67 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
         fold_params = _check_method_params(X, params=params, indices=train)
         X_train, X_test = _fold_rows(estimator, X, y, train, test)
         estimator.fit(X_train, y[train], **fold_params)
-        if getattr(estimator, "interrupted_", False):
-            # skorch ended training quietly on KeyboardInterrupt: stop the whole
-            # held-out phase instead of using a half-trained fold model.
-            raise KeyboardInterrupt(f"fold {index} (of {n_folds}) was interrupted")
-        proba = estimator.predict_proba(X_test)
-        if not np.all(np.isfinite(np.asarray(proba, dtype=np.float64))):
-            raise ValueError(
-                "holdout_estimator returned NaN or infinite probabilities (its "
-                "training diverged?); scale X (e.g. with StandardScaler) or "
-                "regularise the held-out model."
-            )
-        return estimator, proba
+        return estimator, _predict_fold(estimator, X_test, index, n_folds)
     except Exception as exc:
-        note = f"raised while fitting the held-out model of fold {index} (of {n_folds})"
-        if hasattr(exc, "add_note"):
-            exc.add_note(note)
-            raise
-        raise RuntimeError(f"{note}: {exc!r}") from exc
+        _raise_with_note(
+            exc,
+            f"raised while fitting the held-out model of fold {index} (of {n_folds})",
+        )
+
+
+def _fit_folds_together(estimator, X, y, splits, params, verbose):
+    n_folds = len(splits)
+    if params:
+        raise ValueError(
+            "the held-out nets cannot train together with fit parameters "
+            f"({sorted(params)}); fit them one by one."
+        )
+    if verbose:
+        print(
+            f"[skmat] held-out folds: fitting {n_folds} copies of "
+            f"{type(estimator).__name__} together"
+        )
+    models = [clone(estimator) for _ in splits]
+    try:
+        fit_nets_together(models, X, y, [train for train, _ in splits])
+    except Exception as exc:
+        _raise_with_note(
+            exc, f"raised while fitting the {n_folds} held-out models together"
+        )
+    results = []
+    for index, (model, (train, test)) in enumerate(zip(models, splits)):
+        try:
+            _, X_test = _fold_rows(model, X, y, train, test)
+            results.append((model, _predict_fold(model, X_test, index, n_folds)))
+        except Exception as exc:
+            _raise_with_note(
+                exc,
+                f"raised while predicting with the held-out model of fold {index} "
+                f"(of {n_folds})",
+            )
+    return results
+
+
+def _predict_fold(estimator, X_test, index, n_folds):
+    if getattr(estimator, "interrupted_", False):
+        # skorch ended training quietly on KeyboardInterrupt: stop the whole
+        # held-out phase instead of using a half-trained fold model.
+        raise KeyboardInterrupt(f"fold {index} (of {n_folds}) was interrupted")
+    proba = estimator.predict_proba(X_test)
+    if not np.all(np.isfinite(np.asarray(proba, dtype=np.float64))):
+        raise ValueError(
+            "holdout_estimator returned NaN or infinite probabilities (its "
+            "training diverged?); scale X (e.g. with StandardScaler) or "
+            "regularise the held-out model."
+        )
+    return proba
+
+
+def _raise_with_note(exc, note):
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+        raise exc
+    raise RuntimeError(f"{note}: {exc!r}") from exc
 
 
 def proba_in_label_order(model: Any, proba: ArrayLike, n_classes: int) -> np.ndarray:

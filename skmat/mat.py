@@ -40,6 +40,7 @@ from .nets import (
     mlp_net,
 )
 from .transition import mat_shift
+from .vectorized import unsupported_reason
 from .xrm import fit_xrm
 
 __all__ = ["MATClassifier"]
@@ -107,6 +108,20 @@ class MATClassifier(
         logit adjustment. The paper searches {0.001, 0.01, 0.1}; 0.1 is the default
         because it was best or tied on the problems measured in
         ``benchmarks/results/temperature.md``.
+    vectorize : {"auto", True, False}, default="auto"
+        Whether the held-out networks train together in one vectorized pass.
+        With ``holdout="cv"`` and a skorch held-out net: ``True`` trains the K
+        fold copies together (:func:`skmat.vectorized.fit_nets_together`: one
+        ``torch.vmap`` forward and backward of all K per step, one optimizer
+        update; equal to separate fits up to float rounding, dropout draws
+        aside), ``False`` fits them one by one (in parallel with ``n_jobs``),
+        ``"auto"`` trains them together on a GPU (or MPS) when the net allows
+        it (:func:`skmat.vectorized.unsupported_reason`: ``train_split=None``,
+        SGD/Adam/AdamW, epoch-level callbacks...), one by one otherwise. On
+        CPU, ``True`` pays for small nets (about 2x faster for 5 folds of a
+        small MLP or of the paper's linear model, see
+        ``benchmarks/results/speed.md``). With ``holdout="xrm"`` it is
+        :func:`skmat.xrm.fit_xrm`'s ``vectorize`` (vmap of the twins).
     device : str or torch.device, default=None
         Torch device of the final network and of the default held-out network
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own
@@ -188,6 +203,7 @@ class MATClassifier(
         "holdout": [StrOptions({"cv", "xrm"})],
         "cv": ["cv_object"],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "vectorize": ["boolean", StrOptions({"auto"})],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -201,6 +217,7 @@ class MATClassifier(
         holdout: Literal["cv", "xrm"] = "cv",
         cv: int | BaseCrossValidator | Iterable | None = 5,
         temperature: float = 0.1,
+        vectorize: bool | Literal["auto"] = "auto",
         device: str | torch.device | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -211,6 +228,7 @@ class MATClassifier(
         self.holdout = holdout
         self.cv = cv
         self.temperature = temperature
+        self.vectorize = vectorize
         self.device = device
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -349,6 +367,7 @@ class MATClassifier(
                 f"{type(holdout).__name__}"
             )
         is_net = isinstance(holdout, SKORCH_CLASSIFIERS)
+        together = self._folds_together(holdout, is_net, routed)
         proba, models = cross_val_holdout_proba(
             holdout,
             X_torch if is_net else X,
@@ -358,8 +377,33 @@ class MATClassifier(
             n_jobs=self.n_jobs,
             params=routed.holdout_estimator.fit,
             verbose=self.verbose,
+            together=together,
         )
         return proba, {"holdout_estimators_": models}
+
+    def _folds_together(self, holdout, is_net, routed):
+        """Whether the CV fold nets train together (see ``vectorize``)."""
+        if self.vectorize is False:
+            return False
+        if not is_net:
+            reason = (
+                "holdout_estimator is not a skorch net "
+                f"({type(self.holdout_estimator).__name__})"
+            )
+        elif routed.holdout_estimator.fit:
+            reason = "fit parameters are routed to the held-out nets"
+        else:
+            reason = unsupported_reason(holdout)
+        if self.vectorize is True:
+            if reason is not None:
+                raise ValueError(
+                    "vectorize=True trains the held-out fold nets together, but "
+                    f"{reason}; use vectorize=False or 'auto'."
+                )
+            return True
+        if reason is not None:
+            return False
+        return torch.device(holdout.device or "cpu").type in ("cuda", "mps")
 
     def _xrm_holdout(self, X_torch, y, n_classes, net, seed):
         template = self._holdout_net(net, n_classes, seed)
@@ -381,6 +425,7 @@ class MATClassifier(
             y,
             n_classes=n_classes,
             random_state=seed,
+            vectorize=self.vectorize,
             verbose=self.verbose,
         )
         return result.holdout_proba, {

@@ -201,6 +201,15 @@ def _base_dataset(dataset):
     return dataset
 
 
+def _iterator_kwargs(net, n_rows, training):
+    """The DataLoader arguments of a net, as skorch's ``get_iterator`` builds them."""
+    kwargs = net.get_params_for("iterator_train" if training else "iterator_valid")
+    kwargs.setdefault("batch_size", net.batch_size)
+    if kwargs["batch_size"] == -1:
+        kwargs["batch_size"] = n_rows
+    return kwargs
+
+
 @contextlib.contextmanager
 def _torch_seed(seed):
     """Seed torch's generators inside the block and restore them afterwards."""
@@ -294,13 +303,10 @@ class ShiftedLossMixin:
 
     def get_iterator(self, dataset, training=False):
         """skorch's iterator, passing whole batches through for a ShiftedDataset."""
-        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        kwargs = _iterator_kwargs(self, len(dataset), training)
         if isinstance(_base_dataset(dataset), ShiftedDataset):
             if "collate_fn" not in kwargs:
                 iterator = self.iterator_train if training else self.iterator_valid
-                kwargs.setdefault("batch_size", self.batch_size)
-                if kwargs["batch_size"] == -1:
-                    kwargs["batch_size"] = len(dataset)
                 return iterator(dataset, collate_fn=_pass_through, **kwargs)
         return super().get_iterator(dataset, training=training)
 

@@ -140,6 +140,10 @@ BAD_PARAMS = [
     ("MAT-cv", dict(cv="five"), ValueError, "cv"),
     ("MAT-cv", dict(cv=200), ValueError, "cv=200"),
     ("MAT-cv", dict(holdout="loo"), ValueError, "holdout"),
+    ("MAT-cv", dict(vectorize="yes"), ValueError, "vectorize"),
+    ("MAT-cv", dict(vectorize=None), ValueError, "vectorize"),
+    # vectorize=True needs skorch held-out nets (MAT-cv uses LogisticRegression)
+    ("MAT-cv", dict(vectorize=True), ValueError, "vectorize"),
     ("MAT-cv", dict(holdout_estimator=SVC()), TypeError, "holdout_estimator"),
     ("MAT-cv", dict(estimator=LogisticRegression()), TypeError, "estimator"),
     (
