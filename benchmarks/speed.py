@@ -5,12 +5,15 @@ Usage: python benchmarks/speed.py [--quick] [--repeats 3] [--device cpu|cuda]
 -> writes benchmarks/results/speed.md (and prints it)
 
 Measured in one run, on the same data, network, optimizer (Adam, lr 1e-3),
-batch size (256) and epochs, for two shapes:
+batch size (256) and epochs, for the two shapes the targets are set for:
 
 * ``tabular``: 20,000 x 100 float32, MLP 100-256-2, 10 epochs;
 * ``embedding``: 200,000 x 512 float32 (Waterbirds-feature-like), linear head
   512-2, 3 epochs (fewer epochs so that the whole run stays within ~15 min on
-  2 CPU cores).
+  2 CPU cores);
+
+and a third, without targets, where per-step overhead dominates and training
+the folds together pays most: ``small``: 2,000 x 20, MLP 20-32-2, 50 epochs.
 
 Per shape:
 
@@ -25,7 +28,9 @@ Per shape:
 (d) whole fits: ERM (the same ``MATNeuralNetClassifier`` fitted plainly on
     ``(X, y)``, i.e. the final network without the held-out phase) against
     ``MATClassifier(net, cv=2 / cv=5 / holdout="xrm", random_state=0)`` with
-    ``holdout_estimator=None`` (a copy of the net).
+    ``holdout_estimator=None`` (a copy of the net); cv=5 both with the folds
+    fitted one by one (``vectorize=False``) and trained together
+    (``vectorize=True``).
 
 (a)-(c) are compared per epoch (skorch's ``history[:, "dur"]``; the bare loop
 timed the same way), (d) by the time of ``fit``; both in wall-clock and in process
@@ -79,10 +84,12 @@ SEED = 0
 FULL_SHAPES = [
     ("tabular", 20_000, 100, (256,), 10),
     ("embedding", 200_000, 512, (), 3),
+    ("small", 2_000, 20, (32,), 50),
 ]
 QUICK_SHAPES = [
     ("tabular", 2_000, 100, (256,), 2),
     ("embedding", 10_000, 512, (), 1),
+    ("small", 500, 20, (32,), 5),
 ]
 FULL_MEMORY = (1_000_000, 128)
 QUICK_MEMORY = (50_000, 128)
@@ -93,6 +100,9 @@ TARGET_CV2 = 2.3  # MAT cv=2 / ERM, CPU
 TARGET_XRM = 3.2  # MAT XRM / ERM, CPU
 TARGET_CV5_GPU = 2.0  # MAT cv=5 / ERM, GPU
 TARGET_MEMORY = 3.0  # peak RSS / X.nbytes
+# The shapes the targets are set for; "small" (a net where per-step overhead
+# dominates) shows where training the folds together pays, without a target.
+TARGET_SHAPES = {"tabular", "embedding"}
 
 
 # ------------------------------------------------------------------------ data
@@ -246,6 +256,11 @@ def run_mat(X, y, hidden, epochs, device, **mat_params):
     phases = {"final": float(np.sum(clf.estimator_.history[:, "dur"]))}
     if hasattr(clf, "xrm_"):
         phases["holdout_train"] = clf.xrm_.fit_time
+    elif mat_params.get("vectorize") is True:
+        # Trained together: every net's epochs are the same joint epochs.
+        phases["holdout_train"] = float(
+            max(np.sum(m.history[:, "dur"]) for m in clf.holdout_estimators_)
+        )
     else:
         phases["holdout_train"] = float(
             sum(np.sum(m.history[:, "dur"]) for m in clf.holdout_estimators_)
@@ -265,12 +280,22 @@ FIT_LABELS = {
     "erm": "ERM (net.fit)",
     "cv2": "MATClassifier cv=2",
     "cv5": "MATClassifier cv=5",
+    "cv5_together": "MATClassifier cv=5, vectorize=True",
     "xrm": "MATClassifier holdout='xrm'",
 }
 # Rows x epochs of training relative to ERM: cv=k trains k nets on (k-1)/k of
 # the rows, then the final net; XRM runs both twins (forward and backward) on
 # every row of every batch, then the final net.
-WORK_RATIO = {"erm": 1.0, "cv2": 2.0, "cv5": 5.0, "xrm": 3.0}
+WORK_RATIO = {"erm": 1.0, "cv2": 2.0, "cv5": 5.0, "cv5_together": 5.0, "xrm": 3.0}
+# MATClassifier parameters of each fit variant: "cv5" fits the folds one by one,
+# "cv5_together" in one vectorized pass (MATClassifier's default, "auto", picks
+# the latter on a GPU and the former on CPU).
+FIT_PARAMS = {
+    "cv2": dict(cv=2),
+    "cv5": dict(cv=5, vectorize=False),
+    "cv5_together": dict(cv=5, vectorize=True),
+    "xrm": dict(holdout="xrm"),
+}
 
 
 def benchmark_shape(shape, repeats, device, log):
@@ -287,20 +312,19 @@ def benchmark_shape(shape, repeats, device, log):
         epoch_variants["c_dev"] = lambda: run_skmat_shifted(
             X_dev, y, hidden, epochs, device, shift
         )
-    fit_variants = {
-        "erm": lambda: run_erm(X, y, hidden, epochs, device),
-        "cv2": lambda: run_mat(X, y, hidden, epochs, device, cv=2),
-        "cv5": lambda: run_mat(X, y, hidden, epochs, device, cv=5),
-        "xrm": lambda: run_mat(X, y, hidden, epochs, device, holdout="xrm"),
-    }
+    fit_variants = {"erm": lambda: run_erm(X, y, hidden, epochs, device)}
+    for key, params in FIT_PARAMS.items():
+        fit_variants[key] = lambda params=params: run_mat(
+            X, y, hidden, epochs, device, **params
+        )
     # Untimed warm-up of every code path (lazy imports, kernels) on a small slice.
     small = slice(0, min(n_samples, 2048))
     Xs, ys = X[small], y[small]
     run_bare(Xs, ys, hidden, 1, device)
     run_skorch_default(Xs, ys, hidden, 1, device)
     run_skmat_shifted(Xs, ys, hidden, 1, device, shift[small])
-    run_mat(Xs, ys, hidden, 1, device, cv=2)
-    run_mat(Xs, ys, hidden, 1, device, holdout="xrm")
+    for params in FIT_PARAMS.values():
+        run_mat(Xs, ys, hidden, 1, device, **params)
 
     epoch_runs = {k: {"wall": [], "cpu": [], "fit": []} for k in epoch_variants}
     fit_runs = {k: {"wall": [], "cpu": [], "phases": []} for k in fit_variants}
@@ -350,17 +374,18 @@ def benchmark_shape(shape, repeats, device, log):
         k: {m: med(np.divide(v[m], fit_runs["erm"][m])) for m in ("wall", "cpu")}
         for k, v in fit_runs.items()
     }
+    if name not in TARGET_SHAPES:
+        return result
     if max(result["epoch_ratio"]["c"].values()) > TARGET_EPOCH:
         result["profile"] = profile_epoch(X, y, hidden, device, shift)
     limits = {"cv2": TARGET_CV2, "xrm": TARGET_XRM}
     if torch.device(device).type == "cuda":
-        limits["cv5"] = TARGET_CV5_GPU
-    params = {"cv2": dict(cv=2), "cv5": dict(cv=5), "xrm": dict(holdout="xrm")}
+        limits["cv5_together"] = TARGET_CV5_GPU
     result["fit_profiles"] = {}
     for key, limit in limits.items():
         if max(result["fit_ratio"][key].values()) > limit:
             result["fit_profiles"][key] = profile_fit(
-                X, y, hidden, epochs, device, **params[key]
+                X, y, hidden, epochs, device, **FIT_PARAMS[key]
             )
     return result
 
@@ -373,6 +398,7 @@ PROFILE_PARTS = [
         "run_single_epoch",
     ),
     ("XRM twins: training and their prediction (fit_xrm)", "xrm.py", "fit_xrm"),
+    ("fold nets trained together (fit_nets_together)", "vectorized.py", "_train"),
     ("fold copies of X (sklearn _safe_indexing)", "_indexing.py", "_safe_indexing"),
     ("held-out prediction (skorch predict_proba)", "net.py", "predict_proba"),
     ("twins' prediction on the training set", "xrm.py", "predict_proba_twins"),
@@ -471,8 +497,7 @@ def memory_child(kind, n_samples, n_features, device):
     if kind == "erm":
         net.fit(X, y)
     else:
-        params = {"cv2": dict(cv=2), "cv5": dict(cv=5), "xrm": dict(holdout="xrm")}
-        MATClassifier(net, random_state=SEED, **params[kind]).fit(X, y)
+        MATClassifier(net, random_state=SEED, **FIT_PARAMS[kind]).fit(X, y)
     wall = time.perf_counter() - start
     out = dict(
         kind=kind,
@@ -570,11 +595,17 @@ def render(args, shapes_results, memory, memory_shape, info):
         "- (d) ERM = the same `MATNeuralNetClassifier` fitted plainly on `(X, y)` "
         "(the final network without the held-out phase); MAT = "
         "`MATClassifier(net, cv=2 | cv=5 | holdout='xrm', random_state=0)` with "
-        "`holdout_estimator=None` (a copy of the net, same epochs). Ratio = time of "
+        "`holdout_estimator=None` (a copy of the net, same epochs); cv=5 twice: "
+        "folds fitted one by one (`vectorize=False`, MATClassifier's choice on CPU) "
+        "and trained together in one vectorized pass (`vectorize=True`, its choice "
+        "on a GPU: one `torch.vmap` forward and backward of the 5 nets per step, "
+        "one optimizer update). Ratio = time of "
         "`MATClassifier.fit` / time of the ERM `fit`. 'work' is the rows x epochs "
         "of training relative to ERM: cv=k trains k nets on (k-1)/k of the rows, "
-        "then the final net (k); XRM runs both twins forward and backward on every "
-        "row of each batch, then the final net (3).",
+        "then the final net (k); XRM trains each row in one twin and runs the "
+        "other twin forward on it (twice the rows forward, once backward, so "
+        "between 1.3 and 2 depending on how much backward costs), then the final "
+        "net: counted as 3, the bound the target was set from.",
         "",
         "Times are medians over the repeats; ratios are medians of the "
         "per-repeat ratios (the variants of a repeat run back to back, so a change "
@@ -586,10 +617,10 @@ def render(args, shapes_results, memory, memory_shape, info):
         "variant costs when the machine is shared (other processes ran on these "
         "cores); wall-clock is what the targets name. 'held-out training', "
         "'final net' are the epoch loops' own times (skorch `dur`, "
-        "`XRMResult.fit_time`); 'other' is the rest of `fit` (validation, "
-        "splitting, fold copies, held-out prediction, the shift); "
-        "`cross_val_holdout_proba` copies each fold's training and test rows of X "
-        "(`sklearn.utils._safe_indexing`), so cv=k copies X k times in all.",
+        "`XRMResult.fit_time`; for the folds trained together, the joint "
+        "epochs once); 'other' is the rest of `fit` (validation, splitting, "
+        "held-out prediction of each fold's test rows, the shift). The folds read "
+        "their rows of X in place (no copy of X).",
         "",
     ]
     summary = []
@@ -610,7 +641,7 @@ def render(args, shapes_results, memory, memory_shape, info):
             ratio = res["epoch_ratio"][key]["wall"]
             ratio_cpu = res["epoch_ratio"][key]["cpu"]
             target = status = status_cpu = ""
-            if key.startswith("c"):
+            if key.startswith("c") and name in TARGET_SHAPES:
                 target = f"<= {TARGET_EPOCH}"
                 status = _status(ratio, TARGET_EPOCH)
                 status_cpu = _status(ratio_cpu, TARGET_EPOCH)
@@ -634,6 +665,8 @@ def render(args, shapes_results, memory, memory_shape, info):
             ratio = res["fit_ratio"][key]["wall"]
             ratio_cpu = res["fit_ratio"][key]["cpu"]
             limit = {"cv2": TARGET_CV2, "xrm": TARGET_XRM}.get(key)
+            if name not in TARGET_SHAPES:
+                limit = None
             target = status = status_cpu = ""
             if limit is not None:
                 target = f"<= {limit} (CPU)"
@@ -641,7 +674,7 @@ def render(args, shapes_results, memory, memory_shape, info):
                 summary.append(
                     (f"{name}: {FIT_LABELS[key]} / ERM", ratio, ratio_cpu, limit)
                 )
-            elif key == "cv5":
+            elif key == "cv5_together" and name in TARGET_SHAPES:
                 target = f"<= {TARGET_CV5_GPU} (GPU)"
                 if on_gpu:
                     status = _status(ratio, TARGET_CV5_GPU)
@@ -833,7 +866,10 @@ def main(argv=None):
     if not args.skip_memory:
         log(f"peak memory: {memory_shape[0]:,} x {memory_shape[1]}")
         memory = benchmark_memory(
-            *memory_shape, args.device, log, kinds=("erm", "cv2", "cv5", "xrm")
+            *memory_shape,
+            args.device,
+            log,
+            kinds=("erm", "cv2", "cv5", "cv5_together", "xrm"),
         )
     info = dict(
         seconds=time.perf_counter() - start,

@@ -367,34 +367,49 @@ class _LoopTwins:
     def modules(self):
         return self.twins
 
-    def split_step(self, X, rows, labels, owner, kind, n_classes):
+    def split_step(self, xb, n_first, labels, kind, n_classes):
         """Each twin's loss on its own rows and its held-out logits on the others.
 
-        ``rows`` are the batch's row indices into ``X``; ``labels`` and ``owner``
-        their dynamic labels and twins. The loss equals :func:`_balanced_ce` on
-        both twins' full-batch forwards (where the other rows carry no gradient)
-        with a third less arithmetic: each row goes backward through one twin
-        only, and the held-out forward builds no graph. Each part of the batch
-        is gathered from ``X`` once, so the rows are not copied twice.
+        ``xb`` holds the batch with twin 0's rows first (``n_first`` of them),
+        then twin 1's; ``labels`` are their dynamic labels. The loss equals
+        :func:`_balanced_ce` on both twins' full-batch forwards (where the other
+        rows carry no gradient) with a third less arithmetic: each row goes
+        backward through one twin only, and the held-out forward builds no
+        graph. Returns the loss and the held-out logits, rows in ``xb`` order.
         """
-        loss = X.new_zeros(())
-        held_out = X.new_empty((len(rows), n_classes))
-        parts = [torch.nonzero(owner == k).squeeze(1) for k in (0, 1)]
-        x_parts = [X.index_select(0, rows[part]) for part in parts]
+        parts = (xb[:n_first], xb[n_first:])
+        part_labels = (labels[:n_first], labels[n_first:])
+        loss = xb.new_zeros(())
+        held_out = [None, None]
         for k, twin in enumerate(self.twins):
-            own, other = parts[k], parts[1 - k]
-            if len(own):
-                logits = _to_logits(twin(x_parts[k]).unsqueeze(0), kind)[0].float()
-                loss = loss + _balanced_ce_rows(logits, labels[own], n_classes)
+            if len(parts[k]):
+                logits = _to_logits(twin(parts[k]).unsqueeze(0), kind)[0].float()
+                loss = loss + _balanced_ce_rows(logits, part_labels[k], n_classes)
             else:
                 # No own row in this batch: a zero gradient, as the full-batch
                 # loss gives, so that the optimizer still steps this twin.
                 loss = loss + sum(p.sum() * 0.0 for p in twin.parameters())
-            if len(other):
-                with torch.no_grad():
-                    out = twin(x_parts[1 - k]).unsqueeze(0)
-                    held_out[other] = _to_logits(out, kind)[0].float()
-        return loss, held_out
+            with torch.no_grad():
+                out = twin(parts[1 - k]).unsqueeze(0)
+                held_out[1 - k] = _to_logits(out, kind)[0].float()
+        return loss, torch.cat(held_out)
+
+
+def _batches_by_twin(order, assignment, batch_size):
+    """Cut ``order`` into batches of ``batch_size`` and, within each batch, put
+    twin 0's rows first: ``[(rows, n_twin0_rows), ...]``. One sort per epoch
+    instead of a search for each twin's rows in every batch."""
+    n_batches = -(-len(order) // batch_size)
+    batch_of = torch.arange(len(order), device=order.device) // batch_size
+    key = batch_of * 2 + assignment[order]
+    order = order[torch.argsort(key, stable=True)]
+    counts = torch.bincount(key, minlength=2 * n_batches).tolist()
+    batches = []
+    for b in range(n_batches):
+        start = b * batch_size
+        stop = min(start + batch_size, len(order))
+        batches.append((order[start:stop], counts[2 * b]))
+    return batches
 
 
 class _VmapTwins:
@@ -653,25 +668,25 @@ def fit_xrm(
         report_every = max(1, max_epochs // 10)
 
         engine.train(True)
+        splits_rows = getattr(engine, "splits_rows", False)
         for epoch in range(max_epochs):
             coins = torch.rand(n_samples, generator=generator).to(device)
             if full_batch:
-                batches = [slice(None)]
+                order = all_rows
             else:
                 order = torch.randperm(n_samples, generator=generator).to(device)
-                batches = order.split(batch_size)
-            for idx in batches:
-                labels, owner = dynamic[idx], assign_dev[idx]
-                if getattr(engine, "splits_rows", False):
+            if splits_rows:
+                batches = _batches_by_twin(order, assign_dev, batch_size)
+            else:
+                batches = [(idx, None) for idx in order.split(batch_size)]
+            for idx, n_first in batches:
+                labels = dynamic[idx]
+                if splits_rows:
                     loss, held_out = engine.split_step(
-                        X_dev,
-                        all_rows if full_batch else idx,
-                        labels,
-                        owner,
-                        kind,
-                        n_classes,
+                        X_dev.index_select(0, idx), n_first, labels, kind, n_classes
                     )
                 else:
+                    owner = assign_dev[idx]
                     xb = X_dev if full_batch else X_dev.index_select(0, idx)
                     train_mask = (owner.unsqueeze(0) == twin_ids).to(X_dev.dtype)
                     logits = _to_logits(engine(xb), kind).float()

@@ -11,7 +11,14 @@ from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_splits
 from skmat.nets import MLPModule, mlp_net
-from skmat.xrm import XRMResult, _balanced_ce, _LoopTwins, _VmapTwins, fit_xrm
+from skmat.xrm import (
+    XRMResult,
+    _balanced_ce,
+    _batches_by_twin,
+    _LoopTwins,
+    _VmapTwins,
+    fit_xrm,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -170,7 +177,11 @@ def test_split_step_equals_full_batch_loss_and_gradients(owners):
     owner = torch.randint(0, 2, (12,)) if owners == "mixed" else torch.zeros(12).long()
     twins = [MLPModule(5, 3, hidden_layer_sizes=(7,)) for _ in range(2)]
 
-    loss, held_out = _LoopTwins(twins).split_step(X, rows, labels, owner, "logits", 3)
+    # split_step takes the batch with twin 0's rows first.
+    by_twin = torch.argsort(owner, stable=True)
+    rows, labels, owner = rows[by_twin], labels[by_twin], owner[by_twin]
+    n_first = int((owner == 0).sum())
+    loss, held_out = _LoopTwins(twins).split_step(X[rows], n_first, labels, "logits", 3)
     loss.backward()
     split_grads = [p.grad.clone() for t in twins for p in t.parameters()]
     for t in twins:
@@ -185,6 +196,18 @@ def test_split_step_equals_full_batch_loss_and_gradients(owners):
     for g_split, g_full in zip(split_grads, full_grads):
         torch.testing.assert_close(g_split, g_full)  # zero, not None, for an idle twin
     torch.testing.assert_close(held_out, logits.detach()[1 - owner, torch.arange(12)])
+
+
+def test_batches_by_twin_keep_the_epoch_order_of_batches():
+    order = torch.randperm(50)
+    assignment = torch.randint(0, 2, (50,))
+    batches = _batches_by_twin(order, assignment, 16)
+    assert [len(rows) for rows, _ in batches] == [16, 16, 16, 2]
+    for b, (rows, n_first) in enumerate(batches):
+        # the same rows as the plain cut of the shuffled order, twin 0's first
+        assert sorted(rows.tolist()) == sorted(order[16 * b : 16 * (b + 1)].tolist())
+        assert (assignment[rows[:n_first]] == 0).all()
+        assert (assignment[rows[n_first:]] == 1).all()
 
 
 @pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adam])
