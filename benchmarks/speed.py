@@ -645,7 +645,7 @@ def render(args, shapes_results, memory, memory_shape, info):
                 target = f"<= {TARGET_EPOCH}"
                 status = _status(ratio, TARGET_EPOCH)
                 status_cpu = _status(ratio_cpu, TARGET_EPOCH)
-            if key == "c":
+            if key == "c" and name in TARGET_SHAPES:
                 summary.append(
                     (f"{name}: (c)/(a) per epoch", ratio, ratio_cpu, TARGET_EPOCH)
                 )

@@ -467,26 +467,37 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
                 "on_epoch_begin", dataset_train=datasets[k], dataset_valid=None
             )
             with _generator_state(states, k):
-                batches[k] = [rows[k][b] for b in loaders[k]]
+                positions = list(loaders[k])
+            # One transfer of the epoch's row indices per net, not one per step.
+            batch_sizes = [len(p) for p in positions]
+            epoch_rows = rows[k][torch.cat(positions)] if positions else rows[k][:0]
+            batches[k] = list(epoch_rows.to(device).split(batch_sizes))
             optimizer.lr[k] = float(nets[k].optimizer_.param_groups[0]["lr"])
         losses = {k: [] for k in running}
         n_steps = max(len(b) for b in batches.values())
         for step in range(n_steps):
             taking = [k for k in running if step < len(batches[k])]
-            idx = [batches[k][step].to(device) for k in taking]
+            idx = [batches[k][step] for k in taking]
             active = torch.zeros(n_nets, dtype=torch.bool)
             active[taking] = True
             for p in params.values():
                 p.grad = None
             sizes = {len(i) for i in idx}
-            if use_vmap and len(taking) == n_nets and len(sizes) == 1:
+            if use_vmap and len(sizes) == 1:
+                p_step, b_step = params, buffers
+                if len(taking) < n_nets:
+                    # Some nets have no batch at this step (fewer batches in
+                    # their epoch, or stopped): vmap over the others only.
+                    which = torch.as_tensor(taking, device=device)
+                    p_step = {n: v.index_select(0, which) for n, v in params.items()}
+                    b_step = {n: v.index_select(0, which) for n, v in buffers.items()}
                 flat = torch.cat(idx)
-                x = _gather(X_dev, flat, device).reshape(n_nets, len(idx[0]), -1)
-                yb = y_dev[flat].reshape(n_nets, -1)
-                step_losses = vmapped_losses(params, buffers, x, yb)
+                x = _gather(X_dev, flat, device).reshape(len(taking), len(idx[0]), -1)
+                yb = y_dev[flat].reshape(len(taking), -1)
+                step_losses = vmapped_losses(p_step, b_step, x, yb)
                 step_losses.sum().backward()
-                for k in taking:
-                    losses[k].append((step_losses[k].detach(), len(idx[k])))
+                for j, k in enumerate(taking):
+                    losses[k].append((step_losses[j].detach(), len(idx[j])))
             else:
                 total = 0.0
                 for k, i in zip(taking, idx):
