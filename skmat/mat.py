@@ -109,19 +109,19 @@ class MATClassifier(
         because it was best or tied on the problems measured in
         ``benchmarks/results/temperature.md``.
     vectorize : {"auto", True, False}, default="auto"
-        Whether the held-out networks train together in one vectorized pass.
-        With ``holdout="cv"`` and a skorch held-out net: ``True`` trains the K
-        fold copies together (:func:`skmat.vectorized.fit_nets_together`: one
-        ``torch.vmap`` forward and backward of all K per step, one optimizer
-        update; equal to separate fits up to float rounding, dropout draws
-        aside), ``False`` fits them one by one (in parallel with ``n_jobs``),
-        ``"auto"`` trains them together on a GPU (or MPS) when the net allows
-        it (:func:`skmat.vectorized.unsupported_reason`: ``train_split=None``,
-        SGD/Adam/AdamW, epoch-level callbacks...), one by one otherwise. On
-        CPU, ``True`` pays for small nets (about 2x faster for 5 folds of a
-        small MLP or of the paper's linear model, see
-        ``benchmarks/results/speed.md``). With ``holdout="xrm"`` it is
-        :func:`skmat.xrm.fit_xrm`'s ``vectorize`` (vmap of the twins).
+        Whether the held-out networks train together in one pass. With
+        ``holdout="cv"`` and a skorch held-out net: ``True`` trains the K fold
+        copies together (:func:`skmat.vectorized.fit_nets_together`: stacked
+        parameters, the K forwards and backwards of a step in one ``torch.vmap``
+        call on a GPU, one optimizer update; equal to separate fits up to float
+        rounding, dropout draws aside), ``False`` fits them one by one (in
+        parallel with ``n_jobs``), ``"auto"`` trains them together on a GPU (or
+        MPS) when the net allows it (:func:`skmat.vectorized.unsupported_reason`:
+        ``train_split=None``, SGD/Adam/AdamW, epoch-level callbacks...), one by
+        one otherwise. On CPU, ``True`` pays where skorch's per-step overhead
+        dominates (small networks and batches; ``benchmarks/results/speed.md``).
+        With ``holdout="xrm"`` it is :func:`skmat.xrm.fit_xrm`'s ``vectorize``
+        (vmap of the twins).
     device : str or torch.device, default=None
         Torch device of the final network and of the default held-out network
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own

@@ -1,5 +1,6 @@
 """Held-out nets trained together (skmat.vectorized) against separate fits."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -15,7 +16,7 @@ from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
 from skmat.nets import MATNeuralNetClassifier, MLPModule, RowSubset, ShiftedDataset
 from skmat.nets import mlp_net as _mlp_net
-from skmat.vectorized import fit_nets_together, unsupported_reason
+from skmat.vectorized import _vmap_works, fit_nets_together, unsupported_reason
 
 RNG = np.random.RandomState(0)
 # 103 rows in 5 folds of 82-83 training rows; batches of 41 give 2 batches to
@@ -185,7 +186,7 @@ def test_global_generator_is_left_alone():
     torch.testing.assert_close(torch.rand(3), expected)
 
 
-def test_module_vmap_cannot_run_falls_back_with_a_warning():
+def test_probe_detects_a_module_vmap_cannot_run():
     class DataDependent(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -204,8 +205,15 @@ def test_module_vmap_cannot_run_falls_back_with_a_warning():
         verbose=0,
         random_state=0,
     )
+    module = net.initialize().module_
+    params, buffers = torch.func.stack_module_state([module, module])
+    base = copy.deepcopy(module).to("meta")
     with pytest.warns(UserWarning, match="vmap"):
-        together = fit_nets_together([clone(net) for _ in ROWS], X, Y, ROWS)
+        assert not _vmap_works(base, params, buffers, torch.as_tensor(X), "cpu")
+    # What "auto" falls back to on an accelerator: per-net forwards.
+    together = fit_nets_together(
+        [clone(net) for _ in ROWS], X, Y, ROWS, vectorize=False
+    )
     assert_same_training(fit_separately(net), together)
 
 
