@@ -806,6 +806,17 @@ def render(args, shapes_results, memory, memory_shape, info):
             f"| {label} | {value:.2f} | {cpu_text} | {limit} "
             f"| {_status(value, limit)} | {cpu_status} | {spread} |"
         )
+    noisy = [
+        label
+        for label, value, _, limit, runs in summary
+        if runs is not None and value > limit and min(runs) <= limit
+    ]
+    if noisy:
+        lines += [
+            "",
+            "Missed by the median but met by at least one repeat (within this "
+            "run's noise): " + "; ".join(noisy) + ".",
+        ]
     if not on_gpu:
         lines += [
             "",
