@@ -44,7 +44,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from skorch import NeuralNet
+from skorch import NeuralNet, NeuralNetBinaryClassifier
 from skorch.callbacks import BatchScoring, Callback, EpochScoring
 from skorch.dataset import Dataset as SkorchDataset
 
@@ -52,6 +52,7 @@ from .nets import (
     RowSubset,
     ShiftedDataset,
     ShiftedLossMixin,
+    _as_float_tensor,
     _iterator_kwargs,
     _pass_through,
     _torch_seed,
@@ -84,10 +85,11 @@ def unsupported_reason(net: NeuralNet) -> str | None:
     Supported: a skmat net (:class:`~skmat.nets.ShiftedLossMixin`) whose class
     overrides none of skorch's training-loop methods, with ``train_split=None``
     (every row trains), the default dataset and collate function,
-    ``torch.optim.SGD``, ``Adam`` or ``AdamW`` with one parameter group, a module
-    without BatchNorm layers, and callbacks that act on whole epochs only
-    (skorch's defaults, ``EarlyStopping``...): a callback with a per-batch or
-    per-gradient hook would need every step of every net.
+    ``torch.optim.SGD``, ``Adam`` or ``AdamW`` with one parameter group, and
+    callbacks that act on whole epochs only (skorch's defaults,
+    ``EarlyStopping``...): a callback with a per-batch or per-gradient hook
+    would need every step of every net. The module must return one tensor
+    (checked when training starts).
 
     Parameters
     ----------
@@ -345,8 +347,8 @@ def fit_nets_together(
         Training rows of each net.
     vectorize : {"auto", True, False}, default="auto"
         ``True``: one ``torch.vmap`` forward and backward over the stacked
-        parameters at each step where every net has a full batch (plain
-        per-net forwards for the uneven last batches). ``False``: per-net
+        parameters at each step where the nets that take part have batches
+        of one size (plain per-net forwards for uneven last batches). ``False``: per-net
         forwards at every step (still one backward and one optimizer update).
         ``"auto"``: vmap on accelerators (CUDA, MPS) unless the module has
         BatchNorm layers (running statistics updated in place) or fails under
@@ -380,7 +382,7 @@ def fit_nets_together(
             raise ValueError(f"these nets cannot be trained together: {reason}.")
     if len(nets) != len(rows):
         raise ValueError(f"got {len(nets)} nets but {len(rows)} sets of rows.")
-    X_all = torch.as_tensor(X)
+    X_all = _as_float_tensor(X, "X")
     y_all = torch.as_tensor(np.asarray(y), dtype=torch.int64)
     rows = [torch.as_tensor(np.asarray(r), dtype=torch.int64) for r in rows]
 
@@ -404,9 +406,20 @@ def _check_same_architecture(nets):
     for net in nets[1:]:
         if [(n, p.shape) for n, p in net.module_.named_parameters()] != first:
             raise ValueError("the nets' modules must have the same parameters.")
+
+    def hyper(net):
+        group = net.optimizer_.param_groups[0]
+        return {k: v for k, v in group.items() if k not in ("params", "lr")}
+
     for net in nets:
         if len(net.optimizer_.param_groups) != 1:
             raise ValueError("each net's optimizer must have one parameter group.")
+        if type(net.optimizer_) is not type(nets[0].optimizer_) or hyper(net) != hyper(
+            nets[0]
+        ):
+            raise ValueError("the nets must have the same optimizer settings.")
+        if net.max_epochs != nets[0].max_epochs:
+            raise ValueError("the nets must have the same max_epochs.")
 
 
 def _train(nets, X_all, y_all, rows, states, vectorize):
@@ -441,14 +454,16 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
             net.iterator_train(_Positions(len(r)), collate_fn=_pass_through, **kwargs)
         )
 
+    binary = isinstance(nets[0], NeuralNetBinaryClassifier)
+
     def loss_of(k, p, b, x, yb):
-        out = torch.func.functional_call(base, (p, b), (x,))
+        out = _inferred(torch.func.functional_call(base, (p, b), (x,)), binary)
         return nets[k].get_loss(out, yb, X=None, training=True)
 
     def vmapped_losses(p, b, x, yb):
         def one(p_k, b_k, x_k, y_k):
             out = torch.func.functional_call(base, (p_k, b_k), (x_k,))
-            return nets[0].get_loss(out, y_k, X=None, training=True)
+            return nets[0].get_loss(_inferred(out, binary), y_k, X=None, training=True)
 
         return torch.vmap(one, randomness="different")(p, b, x, yb)
 
@@ -533,6 +548,24 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
     for net, dataset, r in zip(nets, datasets, rows):
         net.notify("on_train_end", X=dataset, y=y_all[r].numpy())
     return nets
+
+
+def _inferred(out, binary):
+    """The module's output as the net's ``infer`` returns it."""
+    if isinstance(out, (tuple, list)):
+        raise ValueError(
+            "the nets' module returns several outputs; training nets together "
+            "needs a module that returns one tensor (use vectorize=False)."
+        )
+    if binary:
+        # NeuralNetBinaryClassifier.infer: one logit per row, shape (n,).
+        if out.dim() > 2 or (out.dim() == 2 and out.shape[1] != 1):
+            raise ValueError(
+                "a binary net's module must output shape (n,) or (n, 1); got "
+                f"{tuple(out.shape)}."
+            )
+        out = out.reshape(-1)
+    return out
 
 
 def _vmap_works(base, params, buffers, X, device):

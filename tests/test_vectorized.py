@@ -14,7 +14,13 @@ from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRSc
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
-from skmat.nets import MATNeuralNetClassifier, MLPModule, RowSubset, ShiftedDataset
+from skmat.nets import (
+    MATNeuralNetBinaryClassifier,
+    MATNeuralNetClassifier,
+    MLPModule,
+    RowSubset,
+    ShiftedDataset,
+)
 from skmat.nets import mlp_net as _mlp_net
 from skmat.vectorized import _vmap_works, fit_nets_together, unsupported_reason
 
@@ -166,6 +172,54 @@ def test_module_outputting_probabilities_with_nll_loss():
     )
     together = fit_nets_together([clone(net) for _ in ROWS], X, Y, ROWS)
     assert_same_training(fit_separately(net), together)
+
+
+@pytest.mark.parametrize("out_features", [1, None], ids=["(n, 1)", "(n,)"])
+def test_binary_nets(out_features):
+    class OneLogit(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(6, 1)
+
+        def forward(self, x):
+            out = self.linear(x)
+            return out if out_features else out[:, 0]
+
+    net = MATNeuralNetBinaryClassifier(
+        OneLogit,
+        max_epochs=3,
+        batch_size=41,
+        lr=0.1,
+        train_split=None,
+        verbose=0,
+        random_state=0,
+    )
+    for vectorize in (True, False):
+        together = fit_nets_together(
+            [clone(net) for _ in ROWS], X, Y, ROWS, vectorize=vectorize
+        )
+        assert_same_training(fit_separately(net), together)
+
+
+def test_modules_with_several_outputs_are_refused():
+    class TwoOutputs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(6, 2)
+
+        def forward(self, x):
+            out = self.linear(x)
+            return out, out
+
+    net = MATNeuralNetClassifier(
+        TwoOutputs,
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+        max_epochs=1,
+        verbose=0,
+    )
+    with pytest.raises(ValueError, match="one tensor"):
+        fit_nets_together([clone(net), clone(net)], X, Y, ROWS[:2], vectorize=False)
 
 
 def test_dropout_nets_are_reproducible():
