@@ -39,6 +39,12 @@ def mlp_net(hidden=(16,), **params):
     return _mlp_net(hidden, **{**defaults, **params})
 
 
+def module_net(module, cls=MATNeuralNetClassifier, **params):
+    """A skmat net around a module of this file, with the settings of the tests."""
+    defaults = dict(max_epochs=3, batch_size=41, lr=0.1, train_split=None)
+    return cls(module, **{**defaults, "verbose": 0, "random_state": 0, **params})
+
+
 def fit_separately(net):
     full = ShiftedDataset(X, Y)
     return [clone(net).fit(RowSubset(full, rows), Y[rows]) for rows in ROWS]
@@ -136,15 +142,11 @@ def test_batchnorm_nets_train_per_net_and_equal_separate_fits():
         def forward(self, x):
             return self.out(torch.relu(self.norm(self.hidden(x))))
 
-    net = MATNeuralNetClassifier(
+    net = module_net(
         WithBatchNorm,
         criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=3,
         batch_size=40,  # no batch of a single row, which BatchNorm refuses
         lr=0.05,
-        train_split=None,
-        verbose=0,
-        random_state=0,
     )
     together = fit_nets_together([clone(net) for _ in ROWS], X, Y, ROWS)
     assert all(n.module_.norm.num_batches_tracked.item() > 0 for n in together)
@@ -161,15 +163,7 @@ def test_module_outputting_probabilities_with_nll_loss():
         def forward(self, x):
             return torch.softmax(self.linear(x), dim=-1)
 
-    net = MATNeuralNetClassifier(
-        SoftmaxLinear,
-        max_epochs=3,
-        batch_size=41,
-        lr=0.1,
-        train_split=None,
-        verbose=0,
-        random_state=0,
-    )
+    net = module_net(SoftmaxLinear)
     together = fit_nets_together([clone(net) for _ in ROWS], X, Y, ROWS)
     assert_same_training(fit_separately(net), together)
 
@@ -185,15 +179,7 @@ def test_binary_nets(out_features):
             out = self.linear(x)
             return out if out_features else out[:, 0]
 
-    net = MATNeuralNetBinaryClassifier(
-        OneLogit,
-        max_epochs=3,
-        batch_size=41,
-        lr=0.1,
-        train_split=None,
-        verbose=0,
-        random_state=0,
-    )
+    net = module_net(OneLogit, cls=MATNeuralNetBinaryClassifier)
     for vectorize in (True, False):
         together = fit_nets_together(
             [clone(net) for _ in ROWS], X, Y, ROWS, vectorize=vectorize
@@ -211,13 +197,7 @@ def test_modules_with_several_outputs_are_refused():
             out = self.linear(x)
             return out, out
 
-    net = MATNeuralNetClassifier(
-        TwoOutputs,
-        criterion=torch.nn.CrossEntropyLoss,
-        train_split=None,
-        max_epochs=1,
-        verbose=0,
-    )
+    net = module_net(TwoOutputs, criterion=torch.nn.CrossEntropyLoss, max_epochs=1)
     with pytest.raises(ValueError, match="one tensor"):
         fit_nets_together([clone(net), clone(net)], X, Y, ROWS[:2], vectorize=False)
 
@@ -250,15 +230,7 @@ def test_probe_detects_a_module_vmap_cannot_run():
             scale = 1.0 if float(x.abs().max()) < 1e6 else 0.5  # .item() under vmap
             return self.linear(x) * scale
 
-    net = MATNeuralNetClassifier(
-        DataDependent,
-        criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=2,
-        batch_size=41,
-        train_split=None,
-        verbose=0,
-        random_state=0,
-    )
+    net = module_net(DataDependent, criterion=torch.nn.CrossEntropyLoss, max_epochs=2)
     module = net.initialize().module_
     params, buffers = torch.func.stack_module_state([module, module])
     base = copy.deepcopy(module).to("meta")
