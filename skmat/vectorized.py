@@ -445,7 +445,7 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
     # otherwise each batch is gathered on the host and moved.
     on_device = X_all.device == device or _fits_on(device, X_all)
     X_dev = X_all.to(device) if on_device else X_all
-    y_dev = y_all.to(device)
+    y_dev = y_all.to(X_dev.device)  # indexed with the same row indices as X
 
     loaders = []
     for net, r in zip(nets, rows):
@@ -493,7 +493,7 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
             # One transfer of the epoch's row indices per net, not one per step.
             batch_sizes = [len(p) for p in positions]
             epoch_rows = rows[k][torch.cat(positions)] if positions else rows[k][:0]
-            batches[k] = list(epoch_rows.to(device).split(batch_sizes))
+            batches[k] = list(epoch_rows.to(X_dev.device).split(batch_sizes))
             optimizer.lr[k] = float(nets[k].optimizer_.param_groups[0]["lr"])
         losses = {k: [] for k in running}
         n_steps = max(len(b) for b in batches.values())
@@ -515,7 +515,7 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
                     b_step = {n: v.index_select(0, which) for n, v in buffers.items()}
                 flat = torch.cat(idx)
                 x = _gather(X_dev, flat, device).reshape(len(taking), len(idx[0]), -1)
-                yb = y_dev[flat].reshape(len(taking), -1)
+                yb = y_dev[flat].to(device).reshape(len(taking), -1)
                 step_losses = vmapped_losses(p_step, b_step, x, yb)
                 step_losses.sum().backward()
                 for j, k in enumerate(taking):
@@ -525,7 +525,8 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
                 for k, i in zip(taking, idx):
                     p_k = {n: v[k] for n, v in params.items()}
                     b_k = {n: v[k] for n, v in buffers.items()}
-                    loss = loss_of(k, p_k, b_k, _gather(X_dev, i, device), y_dev[i])
+                    x_k, y_k = _gather(X_dev, i, device), y_dev[i].to(device)
+                    loss = loss_of(k, p_k, b_k, x_k, y_k)
                     total = total + loss
                     losses[k].append((loss.detach(), len(i)))
                 total.backward()
