@@ -18,7 +18,12 @@ def _fast_mat(**params):
 
 
 @parametrize_with_checks(
-    [_fast_mat(), MATClassifier(mlp_net((16,), max_epochs=40, lr=1e-2), cv=2)],
+    [
+        _fast_mat(),
+        MATClassifier(mlp_net((16,), max_epochs=40, lr=1e-2), cv=2),
+        # held-out fold nets trained together (skmat.vectorized)
+        MATClassifier(mlp_net((16,), max_epochs=40, lr=1e-2), cv=2, vectorize=True),
+    ],
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
