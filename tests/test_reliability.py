@@ -224,7 +224,7 @@ def test_fault_in_final_training(name, error, refit):
 
 @pytest.mark.parametrize("refit", [False, True], ids=["unfitted", "refit"])
 @pytest.mark.parametrize("error", ["KeyboardInterrupt", "RuntimeError"])
-@pytest.mark.parametrize("holdout", ["sklearn", "skorch"])
+@pytest.mark.parametrize("holdout", ["sklearn", "skorch", "skorch-together"])
 def test_fault_in_cv_held_out_phase(holdout, error, refit):
     estimator = ESTIMATORS["MAT-cv"](cv=KFold(3))
 
@@ -232,7 +232,10 @@ def test_fault_in_cv_held_out_phase(holdout, error, refit):
         if holdout == "sklearn":
             est.set_params(holdout_estimator=FailsWithoutMarker(error))
         else:  # a held-out skorch net (where skorch swallows ^C by itself)
-            est.set_params(holdout_estimator=faulty_net(error))
+            est.set_params(
+                holdout_estimator=faulty_net(error),
+                vectorize=holdout == "skorch-together",
+            )
 
     _check_fault_keeps_state("MAT-cv", estimator, break_it, refit, error)
 
