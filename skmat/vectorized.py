@@ -25,8 +25,8 @@ floating-point rounding:
   parameter group) applied elementwise to each net's slice, with per-net step
   counts; a net whose training set gives fewer batches in an epoch simply skips
   the extra steps, as its own loop would;
-* each net's history records the same epochs, batches, ``train_loss`` and
-  ``dur`` as skorch's loop, and its callbacks see ``on_train_begin``,
+* each net's history records the same epochs, batches and ``train_loss`` as
+  skorch's loop (``dur`` is the joint epoch's), and its callbacks see ``on_train_begin``,
   ``on_epoch_begin``, ``on_epoch_end`` and ``on_train_end`` (an
   ``EarlyStopping`` that stops one net stops only that one).
 
