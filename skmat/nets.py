@@ -210,16 +210,23 @@ def _iterator_kwargs(net, n_rows, training):
     return kwargs
 
 
+def _cuda_devices():
+    """The CUDA devices whose generators ``torch.random.fork_rng`` must save."""
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
+def _has_batchnorm(module):
+    """Whether a module updates BatchNorm running statistics in train mode."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
 @contextlib.contextmanager
 def _torch_seed(seed):
     """Seed torch's generators inside the block and restore them afterwards."""
     if seed is None:
         yield
         return
-    devices = (
-        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    )
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=_cuda_devices()):
         torch.manual_seed(int(seed))
         yield
 

@@ -26,9 +26,10 @@ floating-point rounding:
   counts; a net whose training set gives fewer batches in an epoch simply skips
   the extra steps, as its own loop would;
 * each net's history records the same epochs, batches and ``train_loss`` as
-  skorch's loop (``dur`` is the joint epoch's), and its callbacks see ``on_train_begin``,
-  ``on_epoch_begin``, ``on_epoch_end`` and ``on_train_end`` (an
-  ``EarlyStopping`` that stops one net stops only that one).
+  skorch's loop (``dur`` is the joint epoch's), and its callbacks see
+  ``on_train_begin``, ``on_epoch_begin``, ``on_epoch_end`` and
+  ``on_train_end`` (an ``EarlyStopping`` that stops one net stops only that
+  one).
 
 Random layers break the equality: dropout draws differ from the separate fits
 (they are independent per net, so the training is equivalent in distribution).
@@ -53,6 +54,8 @@ from .nets import (
     ShiftedDataset,
     ShiftedLossMixin,
     _as_float_tensor,
+    _cuda_devices,
+    _has_batchnorm,
     _iterator_kwargs,
     _pass_through,
     _torch_seed,
@@ -160,12 +163,6 @@ def _acts_per_batch(callback):
     return any(
         getattr(type(callback), hook) is not getattr(Callback, hook)
         for hook in _BATCH_HOOKS
-    )
-
-
-def _has_batchnorm(module):
-    return any(
-        isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()
     )
 
 
@@ -389,10 +386,7 @@ def fit_nets_together(
     # Each net initialised as its own fit would, and torch's generator state at
     # the start of its epochs kept per net for its shuffles.
     states = []
-    devices = (
-        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    )
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=_cuda_devices()):
         for net in nets:
             with _torch_seed(net.random_state):
                 net.initialize()

@@ -77,7 +77,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._base import SKORCH_CLASSIFIERS
-from .nets import MLPModule, _torch_seed, check_device, mlp_net, output_kind
+from .nets import (
+    MLPModule,
+    _has_batchnorm,
+    _torch_seed,
+    check_device,
+    mlp_net,
+    output_kind,
+)
 
 __all__ = ["XRMResult", "fit_xrm"]
 
@@ -294,10 +301,6 @@ def _to_logits(out, kind):
         return torch.log(out.clamp_min(torch.finfo(out.dtype).tiny))
     logit = out.reshape(out.shape[0], out.shape[1])
     return torch.stack([torch.zeros_like(logit), logit], dim=-1)
-
-
-def _has_batchnorm(module):
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
 def _reset_parameters(module):
