@@ -225,8 +225,11 @@ class _StackedOptimizer:
             keep = mask.reshape((-1,) + (1,) * (p.ndim - 1))
             p.copy_(torch.where(keep, new_p, p))
             for key, value in new_state.items():
-                old = state.get(key)
-                state[key] = value if old is None else torch.where(keep, value, old)
+                # Every net with a batch takes part in each epoch's first step,
+                # so a state is missing only for a net that never steps (no
+                # batch at all, e.g. drop_last); it keeps the zero state.
+                old = state.get(key, torch.zeros_like(value))
+                state[key] = torch.where(keep, value, old)
 
     def _sgd(self, p, g, state, in_place):
         h = self.hyper
@@ -372,6 +375,8 @@ def fit_nets_together(
     >>> [len(n.history) for n in nets]
     [3, 3]
     """
+    if vectorize not in ("auto", True, False):
+        raise ValueError(f"vectorize must be 'auto', True or False; got {vectorize!r}.")
     nets = list(nets)
     for net in nets:
         reason = unsupported_reason(net)
@@ -380,8 +385,13 @@ def fit_nets_together(
     if len(nets) != len(rows):
         raise ValueError(f"got {len(nets)} nets but {len(rows)} sets of rows.")
     X_all = _as_float_tensor(X, "X")
+    if X_all.ndim != 2:
+        raise ValueError(f"X must be 2-D; got shape {tuple(X_all.shape)}.")
+    n_samples = X_all.shape[0]
     y_all = torch.as_tensor(np.asarray(y), dtype=torch.int64)
-    rows = [torch.as_tensor(np.asarray(r), dtype=torch.int64) for r in rows]
+    if y_all.shape != (n_samples,):
+        raise ValueError(f"y must have shape ({n_samples},); got {tuple(y_all.shape)}.")
+    rows = [_check_rows(r, n_samples) for r in rows]
 
     # Each net initialised as its own fit would, and torch's generator state at
     # the start of its epochs kept per net for its shuffles.
@@ -393,6 +403,19 @@ def fit_nets_together(
                 states.append(torch.get_rng_state())
         _check_same_architecture(nets)
         return _train(nets, X_all, y_all, rows, states, vectorize)
+
+
+def _check_rows(r, n_samples):
+    r = np.asarray(r)
+    # Every net takes part in the first step, so the optimizer state of all of
+    # them exists before a step that leaves some out.
+    if r.ndim != 1 or len(r) == 0 or r.dtype.kind not in "iu":
+        raise ValueError(
+            "rows must hold a non-empty 1-D array of integer row indices per net."
+        )
+    if r.min() < 0 or r.max() >= n_samples:
+        raise ValueError(f"rows must index rows of X, 0 .. {n_samples - 1}.")
+    return torch.as_tensor(r, dtype=torch.int64)
 
 
 def _check_same_architecture(nets):

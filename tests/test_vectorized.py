@@ -202,6 +202,47 @@ def test_modules_with_several_outputs_are_refused():
         fit_nets_together([clone(net), clone(net)], X, Y, ROWS[:2], vectorize=False)
 
 
+def test_nets_without_a_batch_in_an_epoch():
+    # drop_last with batches of 83: the folds of 82 rows never take a step, those
+    # of 83 take one per epoch; an SGD with momentum keeps per-net buffers apart.
+    net = mlp_net(
+        batch_size=83,
+        iterator_train__drop_last=True,
+        optimizer=torch.optim.SGD,
+        optimizer__momentum=0.9,
+    )
+    together = fit_nets_together([clone(net) for _ in ROWS], X, Y, ROWS)
+    counts = [n.history[-1, "train_batch_count"] for n in together]
+    assert sorted(set(counts)) == [0, 1]
+    separate = fit_separately(net)
+    for one, other in zip(separate, together):
+        for p, q in zip(one.module_.parameters(), other.module_.parameters()):
+            torch.testing.assert_close(p.detach(), q.detach(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(vectorize="yes"), "vectorize"),
+        (dict(X=X[:, 0]), "X must be 2-D"),
+        (dict(y=Y[:-1]), "y must have shape"),
+        (dict(rows=[ROWS[0], np.array([], dtype=int)]), "rows"),
+        (dict(rows=[ROWS[0], ROWS[1] + 1000]), "rows must index"),
+        (dict(rows=[ROWS[0], ROWS[1].astype(float)]), "rows"),
+        (dict(rows=ROWS[:1]), "2 nets but 1 sets of rows"),
+    ],
+)
+def test_bad_input_is_named(change, match):
+    args = dict(X=X, y=Y, rows=ROWS[:2], vectorize="auto")
+    args.update(change)
+    nets = [clone(mlp_net()) for _ in range(2)]
+    with pytest.raises(ValueError, match=match):
+        fit_nets_together(
+            nets, args["X"], args["y"], args["rows"], vectorize=args["vectorize"]
+        )
+    assert not any(hasattr(n, "module_") for n in nets)
+
+
 def test_dropout_nets_are_reproducible():
     # Dropout draws differ from the separate fits, but a seed fixes them.
     net = mlp_net(module__dropout=0.3)
