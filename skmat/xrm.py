@@ -419,6 +419,7 @@ class _VmapTwins:
     """Both twins in one forward: stacked parameters under ``torch.vmap``."""
 
     vectorized = True
+    splits_rows = False  # both twins see the whole batch in one call
 
     def __init__(self, twins):
         self.twins = twins
@@ -671,7 +672,7 @@ def fit_xrm(
         report_every = max(1, max_epochs // 10)
 
         engine.train(True)
-        splits_rows = getattr(engine, "splits_rows", False)
+        splits_rows = engine.splits_rows
         for epoch in range(max_epochs):
             coins = torch.rand(n_samples, generator=generator).to(device)
             if full_batch:
