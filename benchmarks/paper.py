@@ -40,7 +40,7 @@ from skmat import (
 )
 from skmat.datasets import make_colored_digits_splits, make_spurious_splits
 from skmat.metrics import group_accuracy_report
-from skmat.nets import mlp_net
+from skmat.mlp import mlp_net
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 

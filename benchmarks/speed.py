@@ -72,7 +72,8 @@ from torch import nn
 
 from _common import machine_description
 from skmat import MATClassifier
-from skmat.nets import MATNeuralNetClassifier, MLPModule, ShiftedDataset
+from skmat.mlp import MLPModule
+from skmat.nets import MATNeuralNetClassifier, ShiftedDataset
 
 HERE = pathlib.Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "speed.md"
@@ -588,7 +589,7 @@ def render(args, shapes_results, memory, memory_shape, info):
         f"{info['load_start']:.1f} at the start, {info['load_end']:.1f} at the end "
         f"(on {os.cpu_count()} cores).",
         "",
-        "Every variant uses `skmat.nets.MLPModule`, `CrossEntropyLoss`, Adam "
+        "Every variant uses `skmat.mlp.MLPModule`, `CrossEntropyLoss`, Adam "
         "(lr 1e-3), batch size 256, shuffled batches, every row in training (no "
         "validation split), the same float32 data and the same number of epochs.",
         "",

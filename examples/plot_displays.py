@@ -27,7 +27,7 @@ from sklearn.model_selection import cross_val_predict
 from skmat import ERMClassifier, MATClassifier
 from skmat.callbacks import GroupAccuracyCallback
 from skmat.datasets import make_colored_digits_splits
-from skmat.nets import mlp_net
+from skmat.mlp import mlp_net
 from skmat.plot import (
     GroupAccuracyDisplay,
     GroupTrainingCurvesDisplay,

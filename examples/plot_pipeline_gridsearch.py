@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from skmat import ERMClassifier, MATClassifier
 from skmat.datasets import make_colored_digits_splits
 from skmat.metrics import group_accuracy_report, make_group_scorer
-from skmat.nets import mlp_net
+from skmat.mlp import mlp_net
 from skmat.plot import GroupAccuracyDisplay
 
 data = make_colored_digits_splits(label_noise=0.1, random_state=0)

@@ -16,7 +16,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
-from .nets import MLPModule, as_mat_net, check_device, mlp_net, net_logits, output_kind
+from .mlp import MLPModule, mlp_net
+from .nets import as_mat_net, check_device, net_logits, output_kind
 
 SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
 
@@ -163,7 +164,7 @@ def make_net(
 ):
     """A MAT-enabled (optionally reweighted), unfitted copy of a skorch net.
 
-    ``None`` is :func:`skmat.nets.mlp_net`; an ``MLPModule`` gets its input and
+    ``None`` is :func:`skmat.mlp.mlp_net`; an ``MLPModule`` gets its input and
     output sizes from the data unless the template fixes them; ``NeuralNetClassifier``
     nets get ``classes=range(n_classes)`` (labels reach them encoded). Raises
     ``TypeError`` for anything but a skorch classifier or a criterion without class

@@ -437,7 +437,7 @@ class ERMClassifier(_BaseNetBaseline):
     estimator : skorch NeuralNetClassifier or NeuralNetBinaryClassifier, default=None
         The network, as for :class:`~skmat.MATClassifier` (copied, never
         modified; ``CrossEntropyLoss``, ``NLLLoss`` or, binary,
-        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.nets.mlp_net`, sized
+        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.mlp.mlp_net`, sized
         from the data.
     device : str or torch.device, default=None
         Torch device of the network(s); ``None`` keeps the net's own ``device``.
@@ -467,7 +467,7 @@ class ERMClassifier(_BaseNetBaseline):
     --------
     >>> from skmat.baselines import ERMClassifier
     >>> from skmat.datasets import make_spurious_classification
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> X, y, groups = make_spurious_classification(200, 10, random_state=0)
     >>> clf = ERMClassifier(mlp_net((16,), max_epochs=5), random_state=0).fit(X, y)
     >>> clf.predict(X[:3]).shape
@@ -502,7 +502,7 @@ class GroupReweightingClassifier(_BaseNetBaseline):
     estimator : skorch NeuralNetClassifier or NeuralNetBinaryClassifier, default=None
         The network, as for :class:`~skmat.MATClassifier` (copied, never
         modified; ``CrossEntropyLoss``, ``NLLLoss`` or, binary,
-        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.nets.mlp_net`, sized
+        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.mlp.mlp_net`, sized
         from the data.
     device : str or torch.device, default=None
         Torch device of the network(s); ``None`` keeps the net's own ``device``.
@@ -541,7 +541,7 @@ class GroupReweightingClassifier(_BaseNetBaseline):
     --------
     >>> from skmat.baselines import GroupReweightingClassifier
     >>> from skmat.datasets import make_spurious_classification
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> X, y, groups = make_spurious_classification(200, 10, random_state=0)
     >>> clf = GroupReweightingClassifier(mlp_net((16,), max_epochs=5), random_state=0)
     >>> clf.fit(X, y, groups=groups).groups_
@@ -587,7 +587,7 @@ class GroupDROClassifier(_BaseNetBaseline):
     estimator : skorch NeuralNetClassifier or NeuralNetBinaryClassifier, default=None
         The network, as for :class:`~skmat.MATClassifier` (copied, never
         modified; ``CrossEntropyLoss``, ``NLLLoss`` or, binary,
-        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.nets.mlp_net`, sized
+        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.mlp.mlp_net`, sized
         from the data.
     eta : float, default=0.01
         Step size of the group weights (``eta_q`` in the paper, which uses 0.01);
@@ -626,7 +626,7 @@ class GroupDROClassifier(_BaseNetBaseline):
     --------
     >>> from skmat.baselines import GroupDROClassifier
     >>> from skmat.datasets import make_spurious_classification
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> X, y, groups = make_spurious_classification(200, 10, random_state=0)
     >>> clf = GroupDROClassifier(mlp_net((16,), max_epochs=5), random_state=0)
     >>> round(float(clf.fit(X, y, groups=groups).group_weights_.sum()), 6)
@@ -682,7 +682,7 @@ class JTTClassifier(_BaseNetBaseline):
     estimator : skorch NeuralNetClassifier or NeuralNetBinaryClassifier, default=None
         The network, as for :class:`~skmat.MATClassifier` (copied, never
         modified; ``CrossEntropyLoss``, ``NLLLoss`` or, binary,
-        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.nets.mlp_net`, sized
+        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.mlp.mlp_net`, sized
         from the data.
     identification_estimator : classifier, default=None
         The stage-1 model: a skorch net (made MAT-enabled, sized and seeded like
@@ -730,7 +730,7 @@ class JTTClassifier(_BaseNetBaseline):
     --------
     >>> from skmat.baselines import JTTClassifier
     >>> from skmat.datasets import make_spurious_classification
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> X, y, groups = make_spurious_classification(200, 10, random_state=0)
     >>> clf = JTTClassifier(mlp_net((16,), max_epochs=5), random_state=0).fit(X, y)
     >>> clf.error_set_.shape
@@ -821,7 +821,7 @@ class LogitAdjustedClassifier(_BaseNetBaseline):
     estimator : skorch NeuralNetClassifier or NeuralNetBinaryClassifier, default=None
         The network, as for :class:`~skmat.MATClassifier` (copied, never
         modified; ``CrossEntropyLoss``, ``NLLLoss`` or, binary,
-        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.nets.mlp_net`, sized
+        ``BCEWithLogitsLoss``). ``None`` uses :func:`skmat.mlp.mlp_net`, sized
         from the data.
     tau : float, default=1.0
         Non-negative scale of the adjustment; ``0`` is ERM.
@@ -857,7 +857,7 @@ class LogitAdjustedClassifier(_BaseNetBaseline):
     Examples
     --------
     >>> from skmat.baselines import LogitAdjustedClassifier
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 0, 1]
     >>> clf = LogitAdjustedClassifier(mlp_net((4,), max_epochs=2), random_state=0)
     >>> clf.fit(X, y).class_prior_

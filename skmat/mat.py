@@ -34,11 +34,8 @@ from ._base import (
 )
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
-from .nets import (
-    ShiftedDataset,
-    check_device,
-    mlp_net,
-)
+from .mlp import mlp_net
+from .nets import ShiftedDataset, check_device
 from .transition import mat_shift
 from .vectorized import unsupported_reason
 from .xrm import fit_xrm
@@ -79,7 +76,7 @@ class MATClassifier(
         copied, never modified. Its criterion must be ``CrossEntropyLoss`` (the
         module outputs logits) or ``NLLLoss`` (skorch's default: the module outputs
         probabilities and their log serves as logits); a binary net needs
-        ``BCEWithLogitsLoss``. ``None`` uses :func:`skmat.nets.mlp_net`, an MLP
+        ``BCEWithLogitsLoss``. ``None`` uses :func:`skmat.mlp.mlp_net`, an MLP
         with one hidden layer of 100 units whose input and output sizes are set
         from the data. Labels reach the net encoded as ``0 .. n_classes - 1``.
     holdout_estimator : classifier with ``predict_proba``, default=None

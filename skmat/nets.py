@@ -42,8 +42,6 @@ __all__ = [
     "ShiftedLossMixin",
     "MATNeuralNetClassifier",
     "MATNeuralNetBinaryClassifier",
-    "MLPModule",
-    "mlp_net",
     "as_mat_net",
     "output_kind",
     "net_logits",
@@ -355,7 +353,8 @@ class MATNeuralNetClassifier(ShiftedLossMixin, NeuralNetClassifier):
     Examples
     --------
     >>> import numpy as np, torch
-    >>> from skmat.nets import MATNeuralNetClassifier, MLPModule, ShiftedDataset
+    >>> from skmat.mlp import MLPModule
+    >>> from skmat.nets import MATNeuralNetClassifier, ShiftedDataset
     >>> X = np.random.RandomState(0).randn(64, 4).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.int64)
     >>> shift = np.log(np.full((64, 2), 0.5))
@@ -645,121 +644,3 @@ def check_device(device: str | torch.device | None, name: str = "device") -> str
     ):
         raise ValueError(f"{name}={device!r} was requested but MPS is not available.")
     return str(device) if not isinstance(device, str) else device
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
-
-
-def _check_hidden_layer_sizes(sizes):
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        raise TypeError(
-            "hidden_layer_sizes must be a tuple of positive integers (() for a "
-            f"linear model); got {sizes!r}."
-        ) from None
-    for size in sizes:
-        _check_positive_int(size, "hidden_layer_sizes entry")
-    return sizes
-
-
-class MLPModule(nn.Module):
-    """A multi-layer perceptron that outputs class logits.
-
-    Parameters
-    ----------
-    n_features : int
-        Input width.
-    n_classes : int
-        Output width (one logit per class).
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Width of each hidden layer; ``()`` gives a linear model.
-    activation : type of torch.nn.Module, default=torch.nn.ReLU
-        Non-linearity after each hidden layer.
-    dropout : float, default=0.0
-        Dropout probability after each hidden non-linearity.
-    bias : bool, default=True
-        Whether the linear layers have a bias.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skmat.nets import MLPModule
-    >>> MLPModule(4, 3, hidden_layer_sizes=(8,))(torch.zeros(2, 4)).shape
-    torch.Size([2, 3])
-    """
-
-    def __init__(
-        self,
-        n_features,
-        n_classes,
-        hidden_layer_sizes=(100,),
-        activation=nn.ReLU,
-        dropout=0.0,
-        bias=True,
-    ):
-        super().__init__()
-        _check_positive_int(n_features, "n_features")
-        _check_positive_int(n_classes, "n_classes")
-        hidden_layer_sizes = _check_hidden_layer_sizes(hidden_layer_sizes)
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size, bias=bias), activation()]
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            width = size
-        layers.append(nn.Linear(width, n_classes, bias=bias))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, X):
-        return self.layers(X)
-
-
-def mlp_net(
-    hidden_layer_sizes: tuple[int, ...] = (100,), **params: Any
-) -> MATNeuralNetClassifier:
-    """skmat's default network: an :class:`MLPModule` in a MAT-enabled skorch net.
-
-    ``n_features`` and ``n_classes`` of the module are filled in by
-    :class:`~skmat.MATClassifier` at fit time (pass ``module__n_features`` and
-    ``module__n_classes`` to use the net on its own).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layer widths; ``()`` gives a linear (softmax regression) model.
-    **params
-        Other parameters of :class:`MATNeuralNetClassifier`. Defaults: Adam with
-        ``lr=1e-3``, ``batch_size=128``, ``max_epochs=30``, no internal validation
-        split (``train_split=None``: every row trains), ``verbose=0``,
-        ``CrossEntropyLoss``.
-
-    Returns
-    -------
-    net : MATNeuralNetClassifier
-
-    Examples
-    --------
-    >>> from skmat import MATClassifier
-    >>> from skmat.nets import mlp_net
-    >>> clf = MATClassifier(mlp_net((64, 64), max_epochs=50, lr=3e-3))
-    """
-    defaults = dict(
-        module=MLPModule,
-        module__hidden_layer_sizes=_check_hidden_layer_sizes(hidden_layer_sizes),
-        criterion=nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        batch_size=128,
-        max_epochs=30,
-        train_split=None,
-        verbose=0,
-    )
-    defaults.update(params)
-    return MATNeuralNetClassifier(**defaults)

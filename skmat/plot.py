@@ -1116,7 +1116,7 @@ class GroupTrainingCurvesDisplay:
         >>> from skmat import MATClassifier
         >>> from skmat.callbacks import GroupAccuracyCallback
         >>> from skmat.datasets import make_spurious_splits
-        >>> from skmat.nets import mlp_net
+        >>> from skmat.mlp import mlp_net
         >>> from skmat.plot import GroupTrainingCurvesDisplay
         >>> data = make_spurious_splits(200, 10, random_state=0)
         >>> (X, y, _), (X_test, y_test, g_test) = data.train, data.test

@@ -105,7 +105,7 @@ def unsupported_reason(net: NeuralNet) -> str | None:
 
     Examples
     --------
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> from skmat.vectorized import unsupported_reason
     >>> unsupported_reason(mlp_net()) is None
     True
@@ -364,7 +364,7 @@ def fit_nets_together(
     --------
     >>> import numpy as np
     >>> from sklearn.base import clone
-    >>> from skmat.nets import mlp_net
+    >>> from skmat.mlp import mlp_net
     >>> from skmat.vectorized import fit_nets_together
     >>> X = np.random.RandomState(0).randn(90, 4).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.int64)

@@ -77,14 +77,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._base import SKORCH_CLASSIFIERS
-from .nets import (
-    MLPModule,
-    _has_batchnorm,
-    _torch_seed,
-    check_device,
-    mlp_net,
-    output_kind,
-)
+from .mlp import MLPModule, mlp_net
+from .nets import _has_batchnorm, _torch_seed, check_device, output_kind
 
 __all__ = ["XRMResult", "fit_xrm"]
 
@@ -526,7 +520,7 @@ def fit_xrm(
         and ``optimizer__*`` parameters, ``lr``, ``max_epochs``, ``batch_size``
         (``-1`` for full batch) and ``criterion`` (only to know whether the module
         outputs logits, ``CrossEntropyLoss``, or probabilities, ``NLLLoss``).
-        ``None`` uses :func:`skmat.nets.mlp_net`. For :class:`~skmat.nets.MLPModule`,
+        ``None`` uses :func:`skmat.mlp.mlp_net`. For :class:`~skmat.mlp.MLPModule`,
         missing ``module__n_features`` / ``module__n_classes`` are filled in from
         ``X`` and ``n_classes``.
     X : array-like of shape (n_samples, n_features)

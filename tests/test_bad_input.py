@@ -43,6 +43,7 @@ from skmat import (
 from skmat import datasets as D
 from skmat import holdout as H
 from skmat import metrics as M
+from skmat import mlp as MLP
 from skmat import nets as N
 from skmat import transition as T
 from skmat import xrm as XR
@@ -55,7 +56,7 @@ OK = "ok"  # expected outcome: a documented, valid result
 
 
 def tiny_net(**params):
-    return N.mlp_net((8,), **{"max_epochs": 3, **params})
+    return MLP.mlp_net((8,), **{"max_epochs": 3, **params})
 
 
 def _factory(cls, **defaults):
@@ -842,14 +843,14 @@ FUNCTION_CASES = [
     ("ShiftedDataset", "shift-wrong-rows", lambda f: N.ShiftedDataset(X0, Y0, np.zeros((3, 2))), ValueError, r"shift must have shape \(40, n_classes\)"),
     ("ShiftedDataset", "shift-nan", lambda f: N.ShiftedDataset(X0, Y0, np.full((40, 2), np.nan)), ValueError, r"shift must not contain NaN"),
     ("ShiftedDataset", "shift-strings", lambda f: N.ShiftedDataset(X0, Y0, np.full((40, 2), "a")), TypeError, r"shift must be numeric"),
-    ("mlp_net", "hidden=int", lambda f: N.mlp_net(5), TypeError, r"hidden_layer_sizes must be a tuple"),
-    ("mlp_net", "hidden=str", lambda f: N.mlp_net("ab"), TypeError, r"hidden_layer_sizes"),
-    ("mlp_net", "hidden=negative", lambda f: N.mlp_net((-1,)), ValueError, r"hidden_layer_sizes"),
-    ("mlp_net", "hidden=float", lambda f: N.mlp_net((8.5,)), TypeError, r"hidden_layer_sizes"),
-    ("mlp_net", "hidden=empty", lambda f: N.mlp_net(()), OK, None),
-    ("MLPModule", "n_features=0", lambda f: N.MLPModule(0, 2), ValueError, r"n_features must be a positive integer"),
-    ("MLPModule", "n_classes=None", lambda f: N.MLPModule(4, None), TypeError, r"n_classes must be a positive integer"),
-    ("MLPModule", "hidden=zero", lambda f: N.MLPModule(4, 2, hidden_layer_sizes=(0,)), ValueError, r"hidden_layer_sizes"),
+    ("mlp_net", "hidden=int", lambda f: MLP.mlp_net(5), TypeError, r"hidden_layer_sizes must be a tuple"),
+    ("mlp_net", "hidden=str", lambda f: MLP.mlp_net("ab"), TypeError, r"hidden_layer_sizes"),
+    ("mlp_net", "hidden=negative", lambda f: MLP.mlp_net((-1,)), ValueError, r"hidden_layer_sizes"),
+    ("mlp_net", "hidden=float", lambda f: MLP.mlp_net((8.5,)), TypeError, r"hidden_layer_sizes"),
+    ("mlp_net", "hidden=empty", lambda f: MLP.mlp_net(()), OK, None),
+    ("MLPModule", "n_features=0", lambda f: MLP.MLPModule(0, 2), ValueError, r"n_features must be a positive integer"),
+    ("MLPModule", "n_classes=None", lambda f: MLP.MLPModule(4, None), TypeError, r"n_classes must be a positive integer"),
+    ("MLPModule", "hidden=zero", lambda f: MLP.MLPModule(4, 2, hidden_layer_sizes=(0,)), ValueError, r"hidden_layer_sizes"),
     ("check_device", "int", lambda f: N.check_device(3), ValueError, r"device must be a torch device"),
     ("check_device", "unknown", lambda f: N.check_device("warp-drive"), ValueError, r"device must be a torch device"),
     ("check_device", "absent-cuda", lambda f: N.check_device("cuda:99"), ValueError, r"device='cuda:99' was requested"),

@@ -31,7 +31,7 @@ from skmat.baselines import (
 )
 from skmat.datasets import make_spurious_classification, make_spurious_splits
 from skmat.metrics import worst_group_accuracy
-from skmat.nets import mlp_net
+from skmat.mlp import mlp_net
 
 ALL = [
     ERMClassifier,

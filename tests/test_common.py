@@ -4,7 +4,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmat import MATClassifier
-from skmat.nets import mlp_net
+from skmat.mlp import mlp_net
 
 
 def _fast_mat(**params):

@@ -7,7 +7,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
-from skmat.nets import mlp_net
+from skmat.mlp import mlp_net
 
 distributed = pytest.importorskip("dask.distributed", reason="needs skmat[distributed]")
 joblib = pytest.importorskip("joblib")

@@ -90,7 +90,7 @@ def test_check_holdout_proba_renormalises_within_tolerance():
 
 def test_nets_read_fold_rows_in_place(data):
     # skmat's nets train on views of X (RowSubset): same models as on copies.
-    from skmat.nets import mlp_net
+    from skmat.mlp import mlp_net
 
     X, y = data
     X = X.astype(np.float32)

@@ -28,7 +28,8 @@ from skorch.dataset import ValidSplit
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
-from skmat.nets import MATNeuralNetClassifier, mlp_net
+from skmat.mlp import mlp_net
+from skmat.nets import MATNeuralNetClassifier
 from skmat.transition import mat_shift
 
 

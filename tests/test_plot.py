@@ -23,7 +23,8 @@ from skmat import MATClassifier
 from skmat.callbacks import GroupAccuracyCallback
 from skmat.datasets import make_spurious_classification
 from skmat.metrics import group_accuracy_report
-from skmat.nets import MATNeuralNetClassifier, mlp_net
+from skmat.mlp import mlp_net
+from skmat.nets import MATNeuralNetClassifier
 from skmat.transition import joint_matrix, sharpen, transition_matrix
 
 matplotlib = pytest.importorskip("matplotlib")

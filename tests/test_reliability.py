@@ -44,7 +44,7 @@ from skmat import (
     MATClassifier,
 )
 from skmat.datasets import make_spurious_classification
-from skmat.nets import MLPModule, mlp_net
+from skmat.mlp import MLPModule, mlp_net
 
 X0, Y0, G0 = make_spurious_classification(60, 5, random_state=0)
 # A second, different data set (other width) for refits that must fail.

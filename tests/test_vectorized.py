@@ -14,14 +14,14 @@ from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRSc
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
+from skmat.mlp import MLPModule
+from skmat.mlp import mlp_net as _mlp_net
 from skmat.nets import (
     MATNeuralNetBinaryClassifier,
     MATNeuralNetClassifier,
-    MLPModule,
     RowSubset,
     ShiftedDataset,
 )
-from skmat.nets import mlp_net as _mlp_net
 from skmat.vectorized import _vmap_works, fit_nets_together, unsupported_reason
 
 RNG = np.random.RandomState(0)

@@ -10,7 +10,7 @@ from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_splits
-from skmat.nets import MLPModule, mlp_net
+from skmat.mlp import MLPModule, mlp_net
 from skmat.xrm import (
     XRMResult,
     _balanced_ce,
