@@ -1,35 +1,60 @@
-"""Private pieces shared by MATClassifier and the baselines: a net factory, input
-validation, prediction from a fitted skorch network, and all-or-nothing fitting."""
+"""Private pieces shared by MATClassifier and the baselines: a net factory, label
+validation, prediction through the fitted skorch network, and all-or-nothing
+fitting. What ``X`` can be is decided in :mod:`skmat._inputs`."""
 
 from __future__ import annotations
 
 import contextlib
-import re
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
+from ._inputs import (
+    check_fit_X,
+    check_X,
+    flat_width,
+    largest_magnitude,
+    n_rows,
+    naming,
+)
 from .mlp import MLPModule, mlp_net
-from .nets import as_mat_net, check_device, net_logits, output_kind
+from .nets import (
+    _cuda_devices,
+    as_mat_net,
+    check_device,
+    checked_output,
+    net_logits,
+    output_kind,
+)
 
 SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
+# skorch's own predict methods: a rule on predict_proba.
+_SKORCH_PREDICT = (NeuralNetClassifier.predict, NeuralNetBinaryClassifier.predict)
 
 
 @contextlib.contextmanager
 def fit_transaction(estimator):
-    """Restore the fitted state an estimator had if the block raises (even ^C)."""
+    """Restore the fitted state an estimator had if the block raises (even ^C).
+
+    With an int ``random_state``, the block also runs under a copy of torch's
+    generators, so a seeded fit leaves the global ones as it found them (the
+    nets' predictions inside a fit, through skorch's data loaders, draw from
+    them).
+    """
     fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_")}
     for name in fitted:  # a new fit starts clean: no attribute of the old one stays
         delattr(estimator, name)
+    seeded = getattr(estimator, "random_state", None) is not None
     try:
-        yield
+        with torch.random.fork_rng(devices=_cuda_devices(), enabled=seeded):
+            yield
     except BaseException:
         for name in [k for k in vars(estimator) if k.endswith("_")]:
             delattr(estimator, name)
@@ -38,84 +63,30 @@ def fit_transaction(estimator):
         raise
 
 
-def _naming(exc, name, hint=""):
-    """``exc`` again (ValueError or TypeError), its message naming ``name``.
-
-    scikit-learn's validation messages do not always say which input they are
-    about ("Found array with dim 3", "Unknown label type: continuous"); they are
-    kept whole, after the parameter's name.
-    """
-    message = str(exc)
-    if not re.search(rf"\b{re.escape(name)}\b", message):
-        message = f"Invalid {name}: {message}"
-    cls = TypeError if isinstance(exc, TypeError) else ValueError
-    return cls(message + hint)
-
-
-def _non_numeric_columns(X):
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "items"):
-        return []
-    return [c for c, dt in dtypes.items() if getattr(dt, "kind", "O") not in "biuf"]
-
-
-def validate_X(
-    estimator, X, *, reset, ensure_min_samples=1, dtype=(np.float64, np.float32)
-):
-    """``validate_data`` on ``X`` alone, its errors naming ``X``."""
-    try:
-        return validate_data(
-            estimator,
-            X,
-            dtype=dtype,
-            reset=reset,
-            ensure_min_samples=ensure_min_samples,
-        )
-    except (TypeError, ValueError) as exc:
-        columns = _non_numeric_columns(X)
-        hint = (
-            f" (X has non-numeric columns {columns[:10]}: encode them first, e.g. "
-            "with sklearn.preprocessing.OneHotEncoder in a ColumnTransformer.)"
-            if columns
-            else ""
-        )
-        raise _naming(exc, "X", hint) from exc
-
-
 def validate_fit_data(estimator, X, y):
-    """Validate training data; set ``n_features_in_`` (and feature names).
+    """Validate training data; set ``n_features_in_`` (and feature names) for tables.
 
-    Returns ``X`` (float64 or float32, at least 2 rows), ``y`` encoded as
+    Returns ``X`` (:func:`skmat._inputs.check_fit_X`: tables validated the
+    scikit-learn way, other kinds kept as they are), ``y`` encoded as
     ``0 .. n_classes - 1`` and the sorted class labels. Every error is a
     ValueError or TypeError whose message names ``X`` or ``y``.
     """
-    X = validate_X(estimator, X, reset=True, ensure_min_samples=2)
-    # float32 input cannot exceed the float32 range; for float64, max and min
-    # avoid the full-size temporary of abs(X).
-    largest = 0.0
-    if X.dtype != np.float32 and X.size:
-        largest = max(float(X.max()), -float(X.min()))
-    if largest > float(np.finfo(np.float32).max):
-        raise ValueError(
-            f"X holds values up to {largest:.3g} in absolute value, beyond the "
-            "float32 range (about 3.4e38) in which the networks train; scale X "
-            "(e.g. with sklearn.preprocessing.StandardScaler)."
-        )
+    X = check_fit_X(estimator, X)
     try:
         y = column_or_1d(y, warn=True)
         assert_all_finite(y, input_name="y")
         check_classification_targets(y)
     except (TypeError, ValueError) as exc:
-        raise _naming(exc, "y") from exc
-    if y.shape[0] != X.shape[0]:
+        raise naming(exc, "y") from exc
+    if y.shape[0] != n_rows(X):
         raise ValueError(
-            f"X and y have inconsistent numbers of samples: X has {X.shape[0]} rows "
+            f"X and y have inconsistent numbers of samples: X has {n_rows(X)} rows "
             f"but y has {y.shape[0]} labels."
         )
     try:
         encoder = LabelEncoder().fit(y)
     except TypeError as exc:  # mixed strings and numbers
-        raise _naming(exc, "y") from exc
+        raise naming(exc, "y") from exc
     if len(encoder.classes_) < 2:
         raise ValueError(
             "y must contain at least 2 classes; got only one class: "
@@ -141,19 +112,23 @@ def check_trained(net, X, name="the network"):
         return
     for tensor in [*module.parameters(), *module.buffers()]:
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            largest = float(np.max(np.abs(X))) if np.size(X) else 0.0
+            largest = largest_magnitude(X)
+            held = (
+                ""
+                if largest is None
+                else f"X holds values up to {largest:.3g} in absolute value; "
+            )
             raise ValueError(
                 f"training of {name} diverged: its weights became NaN or infinite. "
-                f"X holds values up to {largest:.3g} in absolute value; scale X "
-                "(e.g. with sklearn.preprocessing.StandardScaler) or lower the "
-                "learning rate."
+                f"{held}scale X (e.g. with sklearn.preprocessing.StandardScaler) or "
+                "lower the learning rate."
             )
 
 
 def make_net(
     template,
     *,
-    n_features,
+    X,
     n_classes,
     device=None,
     seed=None,
@@ -165,11 +140,11 @@ def make_net(
     """A MAT-enabled (optionally reweighted), unfitted copy of a skorch net.
 
     ``None`` is :func:`skmat.mlp.mlp_net`; an ``MLPModule`` gets its input and
-    output sizes from the data unless the template fixes them; ``NeuralNetClassifier``
-    nets get ``classes=range(n_classes)`` (labels reach them encoded). Raises
-    ``TypeError`` for anything but a skorch classifier or a criterion without class
-    logits, ``ValueError`` for an absent device or a binary net without exactly
-    two classes.
+    output sizes from the data ``X`` unless the template fixes them;
+    ``NeuralNetClassifier`` nets get ``classes=range(n_classes)`` (labels reach
+    them encoded). Raises ``TypeError`` for anything but a skorch classifier or a
+    criterion without class logits, ``ValueError`` for an absent device or a
+    binary net without exactly two classes.
     """
     if template is None:
         template = mlp_net()
@@ -194,7 +169,10 @@ def make_net(
         params["classes"] = list(range(n_classes))
     if isinstance(template.module, type) and issubclass(template.module, MLPModule):
         given = template.get_params_for("module")
-        params["module__n_features"] = given.get("n_features", n_features)
+        if "n_features" in given:
+            params["module__n_features"] = given["n_features"]
+        else:
+            params["module__n_features"] = flat_width(X)
         params["module__n_classes"] = given.get("n_classes", n_classes)
     params.update(net_params)
     net = convert(template, **params)
@@ -203,14 +181,19 @@ def make_net(
 
 
 class NetClassifierMixin:
-    """Prediction from a fitted skorch network ``estimator_``, with no shift.
+    """Prediction through the fitted skorch network ``estimator_``, with no shift.
 
-    Needs ``estimator_`` and ``classes_``; MATClassifier predicts the same way.
+    Every method runs the net's own prediction path (its dataset, iterator and
+    ``infer``; :meth:`predict` and :meth:`predict_proba` are the net's own
+    methods), after :func:`skmat._inputs.check_X`. Needs ``estimator_`` and
+    ``classes_``; MATClassifier predicts the same way.
     """
 
-    def _logits(self, X):
+    def _net_input(self, X):
         check_is_fitted(self)
-        X = validate_X(self, X, reset=False, dtype=(np.float32, np.float64))
+        return check_X(self, X, reset=False)
+
+    def _logits(self, X):
         return net_logits(self.estimator_, X)
 
     def decision_function(self, X):
@@ -218,8 +201,9 @@ class NetClassifierMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
+        X : array-like, sparse matrix, dict or SliceDataset
+            Input, of any kind the estimator was fitted on
+            (:ref:`user_guide_inputs`).
 
         Returns
         -------
@@ -227,62 +211,82 @@ class NetClassifierMixin:
             For two classes, the logit of ``classes_[1]`` minus that of
             ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
         """
-        logits = self._logits(X)
+        logits = self._logits(self._net_input(X))
         if len(self.classes_) == 2:
             return logits[:, 1] - logits[:, 0]
         return logits
 
     def predict_proba(self, X):
-        """Class probabilities ``softmax(f(X))`` of the network.
+        """Class probabilities of the network: its own ``predict_proba``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
+        X : array-like, sparse matrix, dict or SliceDataset
+            Input, of any kind the estimator was fitted on
+            (:ref:`user_guide_inputs`).
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             float64, columns in ``classes_`` order, rows summing to 1.
         """
-        return softmax(self._logits(X), axis=1)
+        return self._proba(self._net_input(X))
+
+    def _proba(self, X):
+        proba = checked_output(self.estimator_.predict_proba, X)
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
+        """Log of :meth:`predict_proba`, from the network's logits.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
+        X : array-like, sparse matrix, dict or SliceDataset
+            Input, of any kind the estimator was fitted on
+            (:ref:`user_guide_inputs`).
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._logits(X), axis=1)
+        return log_softmax(self._logits(self._net_input(X)), axis=1)
 
     def predict(self, X):
-        """Predicted class labels, the argmax of the network's logits.
+        """Predicted class labels: the network's own ``predict``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
+        X : array-like, sparse matrix, dict or SliceDataset
+            Input, of any kind the estimator was fitted on
+            (:ref:`user_guide_inputs`).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        logits = self._logits(X)  # first: it checks that the estimator is fitted
-        return self.classes_[np.argmax(logits, axis=1)]
+        X = self._net_input(X)
+        net = self.estimator_
+        if type(net).predict in _SKORCH_PREDICT:
+            # skorch's predict is a rule on predict_proba (argmax, or the
+            # binary threshold): apply it to the checked probabilities, one
+            # forward pass instead of two.
+            proba = self._proba(X)
+            if isinstance(net, NeuralNetBinaryClassifier):
+                index = (proba[:, 1] > net.threshold).astype(np.intp)
+            else:
+                index = np.argmax(proba, axis=1)
+        else:
+            index = np.asarray(net.predict(X)).astype(np.intp).reshape(-1)
+        return self.classes_[index]
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input.
+        X : array-like, sparse matrix, dict or SliceDataset
+            Input, of any kind the estimator was fitted on
+            (:ref:`user_guide_inputs`).
         y : array-like of shape (n_samples,)
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -298,7 +302,7 @@ class NetClassifierMixin:
             y = column_or_1d(y)
             assert_all_finite(y, input_name="y")
         except (TypeError, ValueError) as exc:
-            raise _naming(exc, "y") from exc
+            raise naming(exc, "y") from exc
         if y.shape[0] != y_pred.shape[0]:
             raise ValueError(
                 f"y has {y.shape[0]} labels but X has {y_pred.shape[0]} rows; they "
@@ -315,7 +319,7 @@ class NetClassifierMixin:
             return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
         except (TypeError, ValueError) as exc:
             hint = " (y must hold class labels like those of classes_)"
-            raise _naming(exc, "y", hint) from exc
+            raise naming(exc, "y", hint) from exc
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "estimator_")
@@ -323,5 +327,5 @@ class NetClassifierMixin:
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

@@ -28,30 +28,25 @@ declare ``groups`` unused, so they never ask for it.
 
 How per-row weights and groups reach the loss
 ---------------------------------------------
-The nets of :mod:`skmat.nets` carry ``X``, ``y`` and MAT's shift per row: a
-:class:`~skmat.nets.ShiftedDataset` serves a batch's ``X`` as the dict
-``{"X": x, "mat_shift": shift}``, sliced with the rows (also by skorch's internal
-validation split). This module extends that convention without changing
-:mod:`skmat.nets`:
+The nets of :mod:`skmat.nets` carry MAT's shift with the rows of the net's own
+dataset (``fit(X, y, mat_shift=shift)``; see that module). This module adds two
+more per-row fit parameters on the same channel, without changing
+:mod:`skmat.nets`: ``_ReweightedLossMixin``, put in front of a MAT-enabled
+skorch net (the classes :func:`skmat.nets.as_mat_net` makes), takes
+``fit(X, y, mat_weight=w)`` (a per-row weight) and ``fit(X, y, mat_group=g)``
+(an integer group index). In ``get_loss`` it asks the MAT net for the
+per-example losses (the criterion's ``reduction`` set to ``"none"`` for that
+call, so the shift and the ``NLLLoss``/``CrossEntropyLoss``/binary cases are
+handled in one place) and reduces them: by the weighted mean
+``sum_i w_i l_i / sum_i w_i`` when the batch carries weights (group
+reweighting, JTT), or by GroupDRO's ``sum_g q_g * mean_{i in g} l_i`` when the
+net's ``group_dro_eta`` is set, with ``q`` updated on every training batch and
+kept as the net's ``group_weights_``.
 
-- ``_ReweightedDataset`` (a ``ShiftedDataset``) adds two optional entries to the
-  dict, ``"skmat_weight"`` (a per-row weight) and ``"skmat_group"`` (an integer
-  group index);
-- ``_ReweightedLossMixin``, put in front of a MAT-enabled skorch net (the classes
-  :func:`skmat.nets.as_mat_net` makes), strips the dict in ``infer`` so the module
-  sees ``x`` alone, and in ``get_loss`` asks the MAT net for the per-example losses
-  (the criterion's ``reduction`` set to ``"none"`` for that call, so the shift and
-  the ``NLLLoss``/``CrossEntropyLoss``/binary cases are handled in one place) and
-  reduces them: by the weighted mean ``sum_i w_i l_i / sum_i w_i`` when the batch
-  carries weights (group reweighting, JTT), or by GroupDRO's
-  ``sum_g q_g * mean_{i in g} l_i`` when the net's ``group_dro_eta`` is set, with
-  ``q`` updated on every training batch and kept as the net's
-  ``group_weights_``.
-
-Batches without these entries (prediction, a plain array) get the MAT net's own
-behaviour, so a fitted network predicts exactly like any other skmat network.
-ERM and logit adjustment need no new loss: they train the MAT-enabled net itself,
-on the plain arrays or on a constant per-class shift.
+Batches without these entries (prediction, validation rows of a plain fit) get
+the MAT net's own behaviour, so a fitted network predicts exactly like any
+other skmat network. ERM and logit adjustment need no new loss: they train the
+MAT-enabled net itself, without a shift or with a constant per-class shift.
 
 Seeding: with an int ``random_state`` every baseline seeds its final network with
 the same value as :class:`~skmat.MATClassifier` seeds its own final network (and
@@ -64,7 +59,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -83,14 +77,14 @@ from ._base import (
     make_net,
     validate_fit_data,
 )
+from ._inputs import n_rows
 from .nets import (
-    _X_KEY,
+    SHIFT_PARAM,
     MATNeuralNetBinaryClassifier,
     MATNeuralNetClassifier,
-    ShiftedDataset,
+    ShiftedLossMixin,
     _mat_class_for,
     check_device,
-    net_logits,
 )
 
 __all__ = [
@@ -109,59 +103,20 @@ GROUP_KEY = "skmat_group"
 
 
 # ---------------------------------------------------------------------------
-# skorch side: a dataset with per-row weights/groups and a net that uses them
+# skorch side: a net whose loss uses per-row weights or groups
 # ---------------------------------------------------------------------------
-class _ReweightedDataset(ShiftedDataset):
-    """A :class:`~skmat.nets.ShiftedDataset` whose rows also carry a weight and/or
-    a group index, served in the batch's ``X`` dict under ``WEIGHT_KEY`` and
-    ``GROUP_KEY`` (next to ``"X"`` and, when given, MAT's shift)."""
-
-    def __init__(self, X, y=None, shift=None, *, weight=None, group=None):
-        super().__init__(X, y, shift)
-        n_samples = len(self)
-        self.weight = self.group = None
-        if weight is not None:
-            self.weight = torch.as_tensor(np.asarray(weight, dtype=np.float32))
-            if self.weight.shape != (n_samples,):
-                raise ValueError(
-                    f"weight must have shape ({n_samples},); "
-                    f"got {tuple(self.weight.shape)}."
-                )
-        if group is not None:
-            self.group = torch.as_tensor(np.asarray(group), dtype=torch.int64)
-            if self.group.shape != (n_samples,):
-                raise ValueError(
-                    f"group must have shape ({n_samples},); "
-                    f"got {tuple(self.group.shape)}."
-                )
-
-    def _with_extras(self, batch, index):
-        x, y = batch
-        extras = {}
-        if self.weight is not None:
-            extras[WEIGHT_KEY] = self.weight[index]
-        if self.group is not None:
-            extras[GROUP_KEY] = self.group[index]
-        if extras:
-            x = dict(x) if isinstance(x, Mapping) else {_X_KEY: x}
-            x.update(extras)
-        return x, y
-
-    def __getitem__(self, i):
-        return self._with_extras(super().__getitem__(i), i)
-
-    def __getitems__(self, indices):
-        index = torch.as_tensor(indices, dtype=torch.int64)
-        return self._with_extras(super().__getitems__(index), index)
+#: Fit parameters of the per-row weight and group index.
+WEIGHT_PARAM = "mat_weight"
+GROUP_PARAM = "mat_group"
 
 
 class _ReweightedLossMixin:
     """Reduces a batch's per-example losses by row weights or by GroupDRO.
 
     Put in front of a MAT-enabled skorch classifier (one with
-    :class:`~skmat.nets.ShiftedLossMixin`). A batch whose ``X`` dict carries
-    ``WEIGHT_KEY`` is reduced by the weighted mean; with ``group_dro_eta`` set,
-    a batch carrying ``GROUP_KEY`` is reduced by GroupDRO's robust loss. Other
+    :class:`~skmat.nets.ShiftedLossMixin`). ``fit(X, y, mat_weight=w)`` reduces
+    each batch by the weighted mean; with ``group_dro_eta`` set,
+    ``fit(X, y, mat_group=g)`` reduces it by GroupDRO's robust loss. Other
     batches get the MAT net's loss unchanged.
 
     It adds two parameters to the skorch net's: ``group_dro_eta`` (float or
@@ -171,6 +126,8 @@ class _ReweightedLossMixin:
     of shape ``(n_groups,)``) is the current distribution over groups: uniform at
     ``initialize``, so ``warm_start`` continues from the last one.
     """
+
+    _row_data_params = (*ShiftedLossMixin._row_data_params, WEIGHT_PARAM, GROUP_PARAM)
 
     def __init__(self, *args, group_dro_eta=None, n_groups=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,16 +153,10 @@ class _ReweightedLossMixin:
             self.group_weights_ = self.group_weights_.detach().cpu()
         return super().on_train_end(net, X=X, y=y, **kwargs)
 
-    def infer(self, x, **fit_params):
-        """Forward ``x`` through the module without the per-row extras."""
-        if isinstance(x, Mapping) and (WEIGHT_KEY in x or GROUP_KEY in x):
-            x = x[_X_KEY]
-        return super().infer(x, **fit_params)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Weighted-mean or GroupDRO loss when the batch carries weights or groups."""
-        extras = X if isinstance(X, Mapping) else {}
-        weight, group = extras.get(WEIGHT_KEY), extras.get(GROUP_KEY)
+        row_data = self._batch_row_data_now()
+        weight, group = row_data.get(WEIGHT_PARAM), row_data.get(GROUP_PARAM)
         use_dro = self.group_dro_eta is not None and group is not None
         if weight is None and not use_dro:
             return super().get_loss(y_pred, y_true, X=X, training=training)
@@ -315,8 +266,8 @@ class _BaseNetBaseline(
 ):
     """Validation, seeding and fit transaction shared by the baselines.
 
-    Subclasses implement ``_fit_nets(X, X_torch, y, groups, device, seeds)``
-    (``X`` validated, ``X_torch`` its float32 copy for the nets, ``y`` and
+    Subclasses implement ``_fit_nets(X, y, groups, device, seeds)``
+    (``X`` validated by :mod:`skmat._inputs`, ``y`` and
     ``groups`` encoded as ``0 ..``, ``groups`` None for the group-free methods,
     ``seeds`` the pair from ``_seeds``) and set ``estimator_``.
     """
@@ -336,8 +287,9 @@ class _BaseNetBaseline(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training features (fed to the network as float32).
+        X : array-like, sparse matrix, dict or SliceDataset
+            Training input: a numeric table or anything the network takes
+            (:ref:`user_guide_inputs`).
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
         groups : array-like of shape (n_samples,), default=None
@@ -356,17 +308,10 @@ class _BaseNetBaseline(
             X, y_enc, classes = validate_fit_data(self, X, y)
             group_index = None
             if self._needs_groups:
-                group_index = self._encode_groups(groups, X.shape[0])
+                group_index = self._encode_groups(groups, n_rows(X))
             device = check_device(self.device)
             self.classes_ = classes
-            self._fit_nets(
-                X,
-                X.astype(np.float32, copy=False),  # torch modules run in float32
-                y_enc,
-                group_index,
-                device,
-                self._seeds(),
-            )
+            self._fit_nets(X, y_enc, group_index, device, self._seeds())
             check_trained(self.estimator_, X)
         return self
 
@@ -409,10 +354,10 @@ class _BaseNetBaseline(
         self.groups_ = encoder.classes_
         return encoder.transform(groups)
 
-    def _net(self, device, seed, **net_params):
+    def _net(self, X, device, seed, **net_params):
         return make_net(
             self.estimator,
-            n_features=self.n_features_in_,
+            X=X,
             n_classes=len(self.classes_),
             device=device,
             seed=seed,
@@ -482,10 +427,10 @@ class ERMClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, X_torch, y, groups, device, seeds):
-        net = self._net(device, seeds[1])
-        self._log(f"training the network on {X.shape[0]} rows")
-        self.estimator_ = net.fit(X_torch, y)
+    def _fit_nets(self, X, y, groups, device, seeds):
+        net = self._net(X, device, seeds[1])
+        self._log(f"training the network on {n_rows(X)} rows")
+        self.estimator_ = net.fit(X, y)
 
 
 class GroupReweightingClassifier(_BaseNetBaseline):
@@ -556,12 +501,12 @@ class GroupReweightingClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, X_torch, y, groups, device, seeds):
+    def _fit_nets(self, X, y, groups, device, seeds):
         counts = np.bincount(groups, minlength=len(self.groups_))
-        group_weights = X.shape[0] / (len(counts) * counts)
-        net = self._net(device, seeds[1], convert=_as_reweighted_net)
-        self._log(f"training the network on {X.shape[0]} rows, {len(counts)} groups")
-        net.fit(_ReweightedDataset(X_torch, y, weight=group_weights[groups]), y)
+        group_weights = n_rows(X) / (len(counts) * counts)
+        net = self._net(X, device, seeds[1], convert=_as_reweighted_net)
+        self._log(f"training the network on {n_rows(X)} rows, {len(counts)} groups")
+        net.fit(X, y, **{WEIGHT_PARAM: group_weights[groups]})
         self.group_counts_ = counts
         self.group_weights_ = group_weights
         self.estimator_ = net
@@ -648,17 +593,18 @@ class GroupDROClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, X_torch, y, groups, device, seeds):
+    def _fit_nets(self, X, y, groups, device, seeds):
         n_groups = len(self.groups_)
         net = self._net(
+            X,
             device,
             seeds[1],
             convert=_as_reweighted_net,
             group_dro_eta=float(self.eta),
             n_groups=n_groups,
         )
-        self._log(f"training the network on {X.shape[0]} rows, {n_groups} groups")
-        net.fit(_ReweightedDataset(X_torch, y, group=groups), y)
+        self._log(f"training the network on {n_rows(X)} rows, {n_groups} groups")
+        net.fit(X, y, **{GROUP_PARAM: groups})
         self.group_weights_ = net.group_weights_.detach().cpu().double().numpy()
         self.estimator_ = net
 
@@ -764,7 +710,7 @@ class JTTClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, X_torch, y, groups, device, seeds):
+    def _fit_nets(self, X, y, groups, device, seeds):
         first_seed, final_seed = seeds
         ident = self.identification_estimator
         if ident is None or isinstance(ident, _SKORCH_CLASSIFIERS):
@@ -773,7 +719,7 @@ class JTTClassifier(_BaseNetBaseline):
                 params["max_epochs"] = self.first_epochs
             model = make_net(
                 self.estimator if ident is None else ident,
-                n_features=self.n_features_in_,
+                X=X,
                 n_classes=len(self.classes_),
                 device=device,
                 seed=first_seed,
@@ -782,9 +728,9 @@ class JTTClassifier(_BaseNetBaseline):
                 **params,
             )
             self._log(f"stage 1: identification network, {model.max_epochs} epochs")
-            model.fit(X_torch, y)
+            model.fit(X, y)
             check_trained(model, X, "the identification network")
-            y_pred = np.argmax(net_logits(model, X_torch), axis=1)
+            y_pred = np.asarray(model.predict(X)).reshape(-1)
         else:
             model = clone(ident)
             if first_seed is not None and "random_state" in model.get_params():
@@ -795,12 +741,12 @@ class JTTClassifier(_BaseNetBaseline):
             y_pred = np.asarray(model.predict(X))
         error_set = y_pred != y
         weight = np.where(error_set, float(self.upweight), 1.0)
-        net = self._net(device, final_seed, convert=_as_reweighted_net)
+        net = self._net(X, device, final_seed, convert=_as_reweighted_net)
         self._log(
-            f"stage 2: {int(error_set.sum())} errors of {X.shape[0]} rows weighted "
+            f"stage 2: {int(error_set.sum())} errors of {n_rows(X)} rows weighted "
             f"by {self.upweight}"
         )
-        net.fit(_ReweightedDataset(X_torch, y, weight=weight), y)
+        net.fit(X, y, **{WEIGHT_PARAM: weight})
         self.identification_estimator_ = model
         self.error_set_ = error_set
         self.estimator_ = net
@@ -879,13 +825,13 @@ class LogitAdjustedClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, X_torch, y, groups, device, seeds):
+    def _fit_nets(self, X, y, groups, device, seeds):
         prior = np.bincount(y, minlength=len(self.classes_)) / y.shape[0]
         adjustment = float(self.tau) * np.log(prior)
-        shift = np.tile(adjustment.astype(np.float32), (X.shape[0], 1))
-        net = self._net(device, seeds[1])
-        self._log(f"training the network on {X.shape[0]} rows, tau={self.tau}")
-        net.fit(ShiftedDataset(X_torch, y, shift), y)
+        shift = np.tile(adjustment.astype(np.float32), (n_rows(X), 1))
+        net = self._net(X, device, seeds[1])
+        self._log(f"training the network on {n_rows(X)} rows, tau={self.tau}")
+        net.fit(X, y, **{SHIFT_PARAM: shift})
         self.class_prior_ = prior
         self.logit_adjustment_ = adjustment
         self.estimator_ = net

@@ -21,27 +21,10 @@ import torch
 from numpy.typing import ArrayLike
 from skorch.callbacks import Callback, PrintLog
 
+from ._inputs import check_rows
 from .metrics import _encode_groups, _label_index, _python_value
 
 __all__ = ["GroupAccuracyCallback"]
-
-
-def _n_rows(X):
-    """Number of examples in ``X`` (an array, a tensor, a dict of them, a Dataset)."""
-    if isinstance(X, dict):
-        lengths = {len(v) for v in X.values()}
-        if len(lengths) != 1:
-            raise ValueError(
-                "X is a dict whose values have different lengths; every value must "
-                "hold one row per example."
-            )
-        return lengths.pop()
-    try:
-        return len(X)
-    except TypeError as exc:
-        raise TypeError(
-            f"X must be array-like with one row per example; got {type(X).__name__}."
-        ) from exc
 
 
 class GroupAccuracyCallback(Callback):
@@ -65,8 +48,9 @@ class GroupAccuracyCallback(Callback):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features), dict of arrays, or Dataset
-        Data to evaluate, in any form the net's ``predict`` accepts. A floating
+    X : array-like, sparse matrix, dict of arrays, SliceDataset or Dataset
+        Data to evaluate, in any form the net's ``predict`` accepts (checked
+        by :func:`skmat._inputs.check_rows`, never converted). A floating
         NumPy array is converted once to the dtype of the module's parameters
         (float64 data with a float32 module works).
     y : array-like of shape (n_samples,)
@@ -150,13 +134,7 @@ class GroupAccuracyCallback(Callback):
         """Validate the parameters and encode labels and groups (called by skorch)."""
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name must be a non-empty string; got {self.name!r}.")
-        n_samples = _n_rows(self.X)
-        if (
-            isinstance(self.X, np.ndarray)
-            and self.X.dtype.kind in "fc"
-            and not np.all(np.isfinite(self.X))
-        ):
-            raise ValueError("X must not contain NaN or infinity.")
+        n_samples = check_rows(self.X)
         y = np.asarray(self.y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()

@@ -8,11 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
-from .nets import RowSubset, ShiftedDataset, ShiftedLossMixin
+from ._inputs import splitter_X, take_rows
 from .vectorized import fit_nets_together
 
 __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
@@ -37,15 +36,15 @@ def cross_val_holdout_proba(
     ``method="predict_proba"`` computes them (same splits, same clones, same
     per-fold fit parameters), but the fold models are returned too: MAT uses them
     again to infer groups on new labelled data. Folds are fitted in parallel with
-    joblib. skmat's nets read their fold's rows from ``X`` in place
-    (:class:`~skmat.nets.RowSubset`, no copy); other estimators get a copy of
-    their fold's rows, made in the worker and freed after its fit.
+    joblib. Each fold's rows are taken in ``X``'s own kind
+    (:func:`skmat._inputs.take_rows`: a lazy view of a ``SliceDataset``, a copy
+    of the rows of an array), in the worker, and freed after its fit.
 
     Parameters
     ----------
     estimator : classifier with ``predict_proba``
         Unfitted; cloned for each fold.
-    X : array-like of shape (n_samples, n_features)
+    X : any input kind of :mod:`skmat._inputs`
         Training features.
     y : ndarray of shape (n_samples,)
         Labels encoded as ``0 .. n_classes - 1``.
@@ -128,14 +127,6 @@ def cross_val_holdout_proba(
     ), models
 
 
-def _fold_rows(estimator, X, y, train, test):
-    """A fold's training and test rows: views for skmat's nets, copies otherwise."""
-    if isinstance(estimator, ShiftedLossMixin) and isinstance(X, np.ndarray):
-        full = ShiftedDataset(X, y)  # shares X's memory when it is float32
-        return RowSubset(full, train), RowSubset(full, test)
-    return _safe_indexing(X, train), _safe_indexing(X, test)
-
-
 def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
     if verbose:
         print(
@@ -143,10 +134,9 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
             f"{type(estimator).__name__} on {len(train)} rows"
         )
     try:
-        fold_params = _check_method_params(X, params=params, indices=train)
-        X_train, X_test = _fold_rows(estimator, X, y, train, test)
-        estimator.fit(X_train, y[train], **fold_params)
-        return estimator, _predict_fold(estimator, X_test, index, n_folds)
+        fold_params = _check_method_params(splitter_X(X), params=params, indices=train)
+        estimator.fit(take_rows(X, train), y[train], **fold_params)
+        return estimator, _predict_fold(estimator, take_rows(X, test), index, n_folds)
     except Exception as exc:
         _raise_with_note(
             exc,
@@ -174,9 +164,9 @@ def _fit_folds_together(estimator, X, y, splits, params, verbose):
             exc, f"raised while fitting the {n_folds} held-out models together"
         )
     results = []
-    for index, (model, (train, test)) in enumerate(zip(models, splits)):
+    for index, (model, (_, test)) in enumerate(zip(models, splits)):
         try:
-            _, X_test = _fold_rows(model, X, y, train, test)
+            X_test = take_rows(X, test)
             results.append((model, _predict_fold(model, X_test, index, n_folds)))
         except Exception as exc:
             _raise_with_note(

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -30,17 +31,22 @@ from ._base import (
     fit_transaction,
     make_net,
     validate_fit_data,
-    validate_X,
 )
+from ._inputs import check_X, describe, is_table, n_rows, splitter_X
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .mlp import mlp_net
-from .nets import ShiftedDataset, check_device
+from .nets import SHIFT_PARAM, check_device
 from .transition import mat_shift
 from .vectorized import unsupported_reason
 from .xrm import fit_xrm
 
 __all__ = ["MATClassifier"]
+
+
+def _is_dense_table(X):
+    """What XRM and the folds trained together take for now: a dense 2-D table."""
+    return is_table(X) and not sp.issparse(X)
 
 
 class MATClassifier(
@@ -243,8 +249,12 @@ class MATClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training features (float64 input is fed to float32 modules).
+        X : array-like, sparse matrix, dict or SliceDataset
+            Training input: a numeric table (2-D array, DataFrame, sparse
+            matrix) or anything the network takes: N-D arrays (images), torch
+            tensors, dicts or ``SliceDict`` of arrays (token ids),
+            ``SliceDataset`` (:ref:`user_guide_inputs`). Floats are fed to the
+            network as float32.
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
         holdout_proba : array-like of shape (n_samples, n_classes), default=None
@@ -277,27 +287,25 @@ class MATClassifier(
         )
         if self.random_state is None:
             holdout_seed = final_seed = None
-        net = self._make_net(self.estimator, n_classes, device, final_seed, "estimator")
-        # torch modules run in float32: convert once, not per fold and per net.
-        X_torch = X.astype(np.float32, copy=False)
+        net = self._make_net(
+            self.estimator, X, n_classes, device, final_seed, "estimator"
+        )
 
         routed = self._route(fit_params)
         held_out = {}
         if holdout_proba is not None:
-            proba = check_holdout_proba(holdout_proba, X.shape[0], n_classes)
+            proba = check_holdout_proba(holdout_proba, n_rows(X), n_classes)
         elif self.holdout == "xrm":
-            proba, held_out = self._xrm_holdout(
-                X_torch, y_enc, n_classes, net, holdout_seed
-            )
+            proba, held_out = self._xrm_holdout(X, y_enc, n_classes, net, holdout_seed)
         else:
             proba, held_out = self._cv_holdout(
-                X, X_torch, y_enc, classes, net, holdout_seed, routed
+                X, y_enc, classes, net, holdout_seed, routed
             )
         joint, transition, shift = mat_shift(proba, y_enc, self.temperature)
 
         if self.verbose:
-            print(f"[MATClassifier] training the final network on {X.shape[0]} rows")
-        net.fit(ShiftedDataset(X_torch, y_enc, shift), y_enc, **routed.estimator.fit)
+            print(f"[MATClassifier] training the final network on {n_rows(X)} rows")
+        net.fit(X, y_enc, **{SHIFT_PARAM: shift}, **routed.estimator.fit)
         check_trained(net, X)
 
         self.classes_ = classes
@@ -310,10 +318,10 @@ class MATClassifier(
             setattr(self, name, value)
         return self
 
-    def _make_net(self, template, n_classes, device, seed, name):
+    def _make_net(self, template, X, n_classes, device, seed, name):
         return make_net(
             template,
-            n_features=self.n_features_in_,
+            X=X,
             n_classes=n_classes,
             device=device,
             seed=seed,
@@ -321,7 +329,7 @@ class MATClassifier(
             name=name,
         )
 
-    def _holdout_net(self, net, n_classes, seed):
+    def _holdout_net(self, net, X, n_classes, seed):
         """The held-out network: a copy of the final one (same device) when
         ``holdout_estimator`` is None, a MAT-enabled copy of a skorch
         ``holdout_estimator`` (its own device), None for anything else."""
@@ -329,20 +337,21 @@ class MATClassifier(
             return clone(net)  # trained without a shift
         if isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
             return self._make_net(
-                self.holdout_estimator, n_classes, None, seed, "holdout_estimator"
+                self.holdout_estimator, X, n_classes, None, seed, "holdout_estimator"
             )
         return None
 
-    def _cv_holdout(self, X, X_torch, y, classes, net, seed, routed):
+    def _cv_holdout(self, X, y, classes, net, seed, routed):
         n_classes = len(classes)
         groups = routed.splitter.split.get("groups")
-        if groups is not None and len(groups) != X.shape[0]:
+        if groups is not None and len(groups) != n_rows(X):
             raise ValueError(
-                f"groups has {len(groups)} entries but X has {X.shape[0]} rows; they "
+                f"groups has {len(groups)} entries but X has {n_rows(X)} rows; they "
                 "must have the same length."
             )
         cv = check_cv(self.cv, y, classifier=True)
-        n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
+        X_split = splitter_X(X)
+        n_splits = cv.get_n_splits(X_split, y, **routed.splitter.split)
         counts = np.bincount(y, minlength=n_classes)
         if hasattr(cv, "n_splits") and counts.min() < n_splits:
             smallest = classes[np.argmin(counts)]
@@ -351,23 +360,23 @@ class MATClassifier(
                 f"has only {counts.min()} example(s): every class needs at least as "
                 "many examples as folds. Lower cv or add examples."
             )
-        holdout = self._holdout_net(net, n_classes, seed)
+        holdout = self._holdout_net(net, X, n_classes, seed)
         if holdout is None:
             holdout = clone(self.holdout_estimator)
             if seed is not None and "random_state" in holdout.get_params():
                 if holdout.get_params()["random_state"] is None:
                     holdout.set_params(random_state=seed)
-        splits = list(cv.split(X, y, **routed.splitter.split))
+        splits = list(cv.split(X_split, y, **routed.splitter.split))
         if self.verbose:
             print(
                 f"[MATClassifier] held-out probabilities from {len(splits)} folds of "
                 f"{type(holdout).__name__}"
             )
         is_net = isinstance(holdout, SKORCH_CLASSIFIERS)
-        together = self._folds_together(holdout, is_net, routed)
+        together = self._folds_together(X, holdout, is_net, routed)
         proba, models = cross_val_holdout_proba(
             holdout,
-            X_torch if is_net else X,
+            X,
             y,
             splits=splits,
             n_classes=n_classes,
@@ -378,11 +387,13 @@ class MATClassifier(
         )
         return proba, {"holdout_estimators_": models}
 
-    def _folds_together(self, holdout, is_net, routed):
+    def _folds_together(self, X, holdout, is_net, routed):
         """Whether the CV fold nets train together (see ``vectorize``)."""
         if self.vectorize is False:
             return False
-        if not is_net:
+        if not _is_dense_table(X):
+            reason = f"X is {describe(X)}, not a dense 2-D table"
+        elif not is_net:
             reason = (
                 "holdout_estimator is not a skorch net "
                 f"({type(self.holdout_estimator).__name__})"
@@ -402,8 +413,13 @@ class MATClassifier(
             return False
         return torch.device(holdout.device or "cpu").type in ("cuda", "mps")
 
-    def _xrm_holdout(self, X_torch, y, n_classes, net, seed):
-        template = self._holdout_net(net, n_classes, seed)
+    def _xrm_holdout(self, X, y, n_classes, net, seed):
+        if not _is_dense_table(X):
+            raise ValueError(
+                f"holdout='xrm' trains its twins on dense 2-D tables only, and X is "
+                f"{describe(X)}; use holdout='cv' (any input kind)."
+            )
+        template = self._holdout_net(net, X, n_classes, seed)
         if template is None:
             raise TypeError(
                 "holdout='xrm' trains two twin networks, so holdout_estimator must be "
@@ -418,7 +434,7 @@ class MATClassifier(
             )
         result = fit_xrm(
             template,
-            X_torch,
+            X,
             y,
             n_classes=n_classes,
             random_state=seed,
@@ -430,6 +446,12 @@ class MATClassifier(
             "xrm_assignment_": result.assignment,
             "xrm_flip_rate_": result.flip_rate,
         }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # XRM and the fold nets trained together take dense tables only (for now).
+        tags.input_tags.sparse = self.holdout != "xrm" and self.vectorize is not True
+        return tags
 
     # ------------------------------------------------------------ routing
     def _route(self, fit_params):
@@ -497,8 +519,9 @@ class MATClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features of a labelled set (for example a validation split).
+        X : array-like, sparse matrix, dict or SliceDataset
+            Input of a labelled set (for example a validation split), of the
+            kind the estimator was fitted on.
         y : array-like of shape (n_samples,)
             Its labels, all among ``classes_``.
 
@@ -522,26 +545,23 @@ class MATClassifier(
         (300,)
         """
         check_is_fitted(self)
-        X = validate_X(self, X, reset=False)
+        X = check_X(self, X)
         n_labels = len(y) if hasattr(y, "__len__") else None
-        if n_labels != X.shape[0]:
+        if n_labels != n_rows(X):
             raise ValueError(
-                f"y must hold one label per row of X ({X.shape[0]}); got "
+                f"y must hold one label per row of X ({n_rows(X)}); got "
                 f"{'no sequence' if n_labels is None else f'{n_labels} labels'}."
             )
         if hasattr(self, "xrm_"):
+            if not _is_dense_table(X):
+                raise ValueError(
+                    f"the XRM twins take dense 2-D tables only, and X is {describe(X)}."
+                )
             predictions = self.xrm_.predict_proba_twins(X)
         elif hasattr(self, "holdout_estimators_"):
-            X_torch = X.astype(np.float32, copy=False)
             n_classes = len(self.classes_)
             probas = [
-                proba_in_label_order(
-                    model,
-                    model.predict_proba(
-                        X_torch if isinstance(model, SKORCH_CLASSIFIERS) else X
-                    ),
-                    n_classes,
-                )
+                proba_in_label_order(model, model.predict_proba(X), n_classes)
                 for model in self.holdout_estimators_
             ]
             predictions = np.mean(probas, axis=0)

@@ -37,10 +37,15 @@ def _check_hidden_layer_sizes(sizes):
 class MLPModule(nn.Module):
     """A multi-layer perceptron that outputs class logits.
 
+    Rows of any shape are flattened (an image of shape (3, 8, 8) is a row of
+    192 features) and integer or boolean input is cast to the weights' dtype,
+    so the default network takes tables, images and sparse rows (which skmat's
+    nets densify a batch at a time).
+
     Parameters
     ----------
     n_features : int
-        Input width.
+        Input width: the number of values in one (flattened) row.
     n_classes : int
         Output width (one logit per class).
     hidden_layer_sizes : tuple of int, default=(100,)
@@ -84,6 +89,10 @@ class MLPModule(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
+        if X.ndim > 2:  # images and other N-D rows: one flat row per example
+            X = X.flatten(1)
+        if not X.is_floating_point():  # integer or boolean tables
+            X = X.to(self.layers[0].weight.dtype)
         return self.layers(X)
 
 
@@ -101,14 +110,15 @@ def mlp_net(
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths; ``()`` gives a linear (softmax regression) model.
     **params
-        Other parameters of :class:`MATNeuralNetClassifier`. Defaults: Adam with
+        Other parameters of :class:`~skmat.nets.MATNeuralNetClassifier`.
+        Defaults: Adam with
         ``lr=1e-3``, ``batch_size=128``, ``max_epochs=30``, no internal validation
         split (``train_split=None``: every row trains), ``verbose=0``,
         ``CrossEntropyLoss``.
 
     Returns
     -------
-    net : MATNeuralNetClassifier
+    net : skmat.nets.MATNeuralNetClassifier
 
     Examples
     --------

@@ -1,44 +1,62 @@
-"""The skorch side of skmat: nets that add MAT's shift to the loss, and the MLP.
+"""The skorch side of skmat: the net mixin that adds MAT's shift to the loss.
 
-MAT changes only the training loss: ``CE(softmax(f(x_i) + shift_i), y_i)``. The
-classes here do that through skorch's documented extension points (``get_loss``,
-``infer``, ``get_dataset``, ``get_iterator``), so a net keeps everything skorch
-gives it: callbacks, history, the internal validation split, ``warm_start``.
+MAT changes only the training loss: ``CE(softmax(f(x_i) + shift_i), y_i)``.
+:class:`ShiftedLossMixin` does that and nothing else. The user's own skorch
+net (its class, module, dataset, iterator, ``infer``, ``train_step``,
+callbacks, ``train_split`` and mixins such as skorch's ``AccelerateMixin``)
+runs unchanged: every method the mixin overrides calls ``super()``.
 
-How the shift travels: :class:`ShiftedDataset` holds ``X``, ``y`` and the shift as
-tensors; a batch's ``X`` is the dict ``{"X": x, "mat_shift": shift}``. The dict is
-sliced with the rows (skorch's ``ValidSplit`` takes a ``Subset`` of the dataset,
-so each validation row keeps its own shift). ``infer`` strips the shift before the
-module's forward, so the module never sees it; ``get_loss`` reads it from the
-batch. Without a shift (plain arrays, prediction) the net is an ordinary skorch
-classifier.
+How the shift travels
+---------------------
+``net.fit(X, y, mat_shift=shift)`` gives the shift, one row per example of
+``X``. The mixin takes ``mat_shift`` out of the fit parameters (so it never
+reaches the module's ``forward``), lets the net build its training dataset as
+it always does (``get_dataset``: the user's override, the net's ``dataset=``
+or skorch's ``Dataset``), and wraps that dataset so that each row's shift rides
+along with the row: skorch's ``ValidSplit`` takes a ``Subset`` of the wrapped
+dataset, so every validation row keeps its own shift. Between the data loader
+and the training step the batch's ``X`` carries the shift
+(``RowBatch(x, {"mat_shift": shift})``); ``train_step``,
+``validation_step``, ``evaluation_step`` and ``notify`` take it off before
+calling ``super()``, so the user's code and callbacks see exactly the batch
+their dataset made, and ``get_loss`` adds it to the module's output before
+calling ``super().get_loss``. Prediction is skorch's own, with no shift.
 
-The dataset also serves whole batches through ``__getitems__`` (one tensor gather
-per batch instead of one ``__getitem__`` and a collate per row), which is what
-makes skorch's loop close to a bare PyTorch loop on tabular data.
+The fast path
+-------------
+When the net uses skorch's plain ``Dataset`` on in-memory data (arrays of any
+rank, memmaps, tensors, sparse matrices, dicts of arrays) and the default
+collate function, the wrapper serves a whole batch with one gather
+(:func:`skmat._inputs.gather_rows`) instead of one ``__getitem__`` and a
+collate per row: floats become float32, sparse rows are densified a batch at a
+time. Anything else (a custom ``Dataset``, a ``SliceDataset``, a custom
+``collate_fn``) goes through the net's own data path row by row, with
+``iterator_train__num_workers`` as in skorch.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
-import warnings
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.dataset import unpack_data
+from skorch.utils import params_for
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.data import DataLoader, default_collate
+from torch.utils.data._utils.collate import default_collate_fn_map
+
+from ._inputs import as_gatherable, can_gather, describe, gather_rows
 
 __all__ = [
-    "SHIFT_KEY",
-    "ShiftedDataset",
-    "RowSubset",
+    "SHIFT_PARAM",
+    "RowBatch",
     "ShiftedLossMixin",
     "MATNeuralNetClassifier",
     "MATNeuralNetBinaryClassifier",
@@ -48,164 +66,118 @@ __all__ = [
     "check_device",
 ]
 
-#: Key of the shift in a batch's ``X`` dict.
-SHIFT_KEY = "mat_shift"
-_X_KEY = "X"
+#: Name of the fit parameter that carries MAT's per-example shift.
+SHIFT_PARAM = "mat_shift"
 
 
-class ShiftedDataset(torch.utils.data.Dataset):
-    """Rows of ``X``, labels and (optionally) MAT's shift, served a batch at a time.
+class RowBatch(NamedTuple):
+    """A batch's (or a row's) input ``x`` with per-row training data.
 
-    ``X`` is converted once to a float32 tensor (no copy when it already is one, or
-    a C-contiguous float32 array). Indexing one row returns ``(x, y)``; a batch of
-    rows is gathered at once by ``__getitems__``, which torch's ``DataLoader``
-    calls when the collate function passes batches through (the nets of this module
-    arrange that).
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        Numeric features.
-    y : array-like of shape (n_samples,), default=None
-        Integer labels; ``None`` for prediction.
-    shift : array-like of shape (n_samples, n_classes), default=None
-        Per-example logit shift; when given, a batch's ``X`` is the dict
-        ``{"X": x, "mat_shift": shift}``.
+    What the data loader yields as ``X`` while a MAT net trains: ``x`` is what
+    the net's own dataset made, ``row_data`` maps names (``"mat_shift"``) to
+    tensors with one row per example. A named tuple, so that torch's
+    ``default_collate``, ``pin_memory`` and accelerate's device placement keep
+    it whole. The net takes it apart before any of the user's code runs.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from skmat.nets import ShiftedDataset
-    >>> ds = ShiftedDataset(np.zeros((4, 3)), np.array([0, 1, 0, 1]), np.zeros((4, 2)))
-    >>> xb, yb = ds.__getitems__([0, 2])
-    >>> xb["X"].shape, xb["mat_shift"].shape, yb.tolist()
-    (torch.Size([2, 3]), torch.Size([2, 2]), [0, 0])
+    >>> import torch
+    >>> from skmat.nets import RowBatch
+    >>> batch = RowBatch(torch.zeros(2, 3), {"mat_shift": torch.zeros(2, 2)})
+    >>> batch.x.shape, batch.row_data["mat_shift"].shape
+    (torch.Size([2, 3]), torch.Size([2, 2]))
     """
 
-    def __init__(self, X, y=None, shift=None):
-        self.X = _as_float_tensor(X, "X")
-        if self.X.ndim != 2:
-            raise ValueError(f"X must be 2-D; got shape {tuple(self.X.shape)}.")
-        n_samples = self.X.shape[0]
-        self.y = None
-        if y is not None:
-            y = np.asarray(y)
-            if y.dtype.kind not in "biuf" or (
-                y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)
-            ):
-                raise ValueError(
-                    "y must hold integer class indices 0 .. n_classes - 1; got "
-                    f"{y.dtype} values."
-                )
-            self.y = torch.as_tensor(y, dtype=torch.int64)
-            if self.y.shape != (n_samples,):
-                raise ValueError(
-                    f"y must have shape ({n_samples},); got {tuple(self.y.shape)}."
-                )
-        self.shift = None
-        if shift is not None:
-            self.shift = _as_float_tensor(shift, "shift")
-            if self.shift.ndim != 2 or self.shift.shape[0] != n_samples:
-                raise ValueError(
-                    f"shift must have shape ({n_samples}, n_classes); "
-                    f"got {tuple(self.shift.shape)}."
-                )
-            if not bool(torch.isfinite(self.shift).all()):
-                raise ValueError("shift must not contain NaN or infinity.")
+    x: Any
+    row_data: dict
+
+
+class _Gathered:
+    """A batch already gathered by :class:`_RowDataset`, for ``default_collate``
+    to pass through (one entry of the list ``__getitems__`` returns)."""
+
+    __slots__ = ("batch",)
+
+    def __init__(self, batch):
+        self.batch = batch
+
+
+def _collate_gathered(batch, *, collate_fn_map=None):
+    return batch[0].batch
+
+
+# torch documents this registry as the way to teach default_collate a new type;
+# it serves only skmat's own _Gathered batches.
+default_collate_fn_map[_Gathered] = _collate_gathered
+
+
+class _RowDataset(torch.utils.data.Dataset):
+    """The net's own dataset, with per-row training data and batched gathering.
+
+    ``dataset`` is what the net's ``get_dataset`` built. ``row_data`` (name ->
+    tensor of one row per example, possibly empty) rides with each row as a
+    :class:`RowBatch`. With ``gather`` (skorch's plain ``Dataset`` over
+    in-memory data, default collate), ``__getitems__`` returns a whole batch
+    gathered at once; otherwise rows come from ``dataset`` one by one.
+    """
+
+    def __init__(self, dataset, row_data, gather):
+        self.dataset = dataset
+        self.row_data = row_data
+        self.gather = gather
+        if gather:
+            self._X = as_gatherable(dataset.X)
+            y = dataset.y
+            self._y = None if y is None else torch.as_tensor(y)
 
     def __len__(self):
-        return self.X.shape[0]
-
-    def _batch(self, index):
-        x = _take_rows(self.X, index)
-        if self.shift is not None:
-            x = {_X_KEY: x, SHIFT_KEY: _take_rows(self.shift, index)}
-        return x, (None if self.y is None else _take_rows(self.y, index))
+        return len(self.dataset)
 
     def __getitem__(self, i):
-        return self._batch(i)
+        x, y = unpack_data(self.dataset[i])
+        if self.row_data:
+            x = RowBatch(x, {k: v[i] for k, v in self.row_data.items()})
+        return x, y
 
     def __getitems__(self, indices):
-        return self._batch(torch.as_tensor(indices, dtype=torch.int64))
+        if not self.gather:
+            return [self[i] for i in indices]
+        index = torch.as_tensor(indices, dtype=torch.int64)
+        x = gather_rows(self._X, index)
+        if self.row_data:
+            x = RowBatch(
+                x, {k: v.index_select(0, index) for k, v in self.row_data.items()}
+            )
+        if self._y is None:
+            y = torch.zeros(len(index), 1)  # skorch's stand-in for "no y"
+        else:
+            y = self._y.index_select(0, index.to(self._y.device))
+        return [_Gathered((x, y))]
 
 
-def _take_rows(tensor, index):
-    if isinstance(index, torch.Tensor):
-        # index_select gathers a batch about twice as fast as advanced indexing.
-        return torch.index_select(tensor, 0, index.to(tensor.device))
-    return tensor[index]
+class _RowDataCollate:
+    """A user's ``collate_fn``, with the per-row training data collated beside it."""
+
+    def __init__(self, collate_fn):
+        self.collate_fn = collate_fn
+
+    def __call__(self, samples):
+        first = samples[0] if isinstance(samples, list) and samples else None
+        if not (isinstance(first, tuple) and isinstance(first[0], RowBatch)):
+            return self.collate_fn(samples)
+        batch = self.collate_fn([(x.x, y) for x, y in samples])
+        xb, yb = unpack_data(batch)
+        row_data = default_collate([x.row_data for x, _ in samples])
+        return RowBatch(xb, row_data), yb
 
 
-def _as_float_tensor(a, name):
-    if isinstance(a, torch.Tensor):
-        return a if a.dtype == torch.float32 else a.to(torch.float32)
-    try:
-        a = np.asarray(a, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric; got {type(a).__name__}.") from exc
-    a = np.ascontiguousarray(a)
-    if not a.flags.writeable:
-        # A read-only array (a joblib memmap shared with the held-out folds) is
-        # only ever read here: share it rather than copy it.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*not writable.*")
-            return torch.from_numpy(a)
-    return torch.from_numpy(a)
-
-
-class RowSubset(torch.utils.data.Subset):
-    """Rows of a :class:`ShiftedDataset`, served a batch at a time, without a copy.
-
-    A ``torch.utils.data.Subset`` (so skorch and its scoring callbacks treat it as
-    one) whose batches map their indices with one tensor lookup. The held-out
-    folds train and predict on these instead of on copies of their rows of ``X``.
-
-    Parameters
-    ----------
-    dataset : ShiftedDataset
-        The full dataset.
-    indices : array-like of int
-        Rows of ``dataset`` in this subset.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmat.nets import RowSubset, ShiftedDataset
-    >>> rows = RowSubset(ShiftedDataset(np.arange(8.0).reshape(4, 2), [0, 1, 0, 1]),
-    ...                  [3, 1])
-    >>> xb, yb = rows.__getitems__([0, 1])
-    >>> xb.tolist(), yb.tolist()
-    ([[6.0, 7.0], [2.0, 3.0]], [1, 1])
-    """
-
-    def __init__(self, dataset, indices):
-        index = torch.as_tensor(np.asarray(indices), dtype=torch.int64)
-        super().__init__(dataset, index)
-
-    def __getitems__(self, indices):
-        return self.dataset.__getitems__(
-            self.indices[torch.as_tensor(indices, dtype=torch.int64)]
-        )
-
-
-def _pass_through(batch):
-    # __getitems__ already returns a collated batch.
-    return batch
-
-
-def _base_dataset(dataset):
-    while isinstance(dataset, torch.utils.data.Subset):
-        dataset = dataset.dataset
-    return dataset
-
-
-def _iterator_kwargs(net, n_rows, training):
-    """The DataLoader arguments of a net, as skorch's ``get_iterator`` builds them."""
-    kwargs = net.get_params_for("iterator_train" if training else "iterator_valid")
-    kwargs.setdefault("batch_size", net.batch_size)
-    if kwargs["batch_size"] == -1:
-        kwargs["batch_size"] = n_rows
-    return kwargs
+def _strip(batch):
+    """``(batch without row data, row data or {})`` for a loader's batch."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        x, y = batch
+        if isinstance(x, RowBatch):
+            return (x.x, y), x.row_data
+    return batch, {}
 
 
 def _cuda_devices():
@@ -229,16 +201,35 @@ def _torch_seed(seed):
         yield
 
 
+def _check_row_data(name, value):
+    """A per-row fit parameter as a tensor (floats as float32, finite)."""
+    if not isinstance(value, torch.Tensor):
+        value = np.asarray(value)
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric; got dtype {value.dtype}.")
+    tensor = torch.as_tensor(value)
+    if tensor.ndim < 1:
+        raise ValueError(f"{name} must hold one row per example; got a scalar.")
+    if tensor.is_floating_point():
+        tensor = tensor.to(torch.float32)
+        if not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"{name} must not contain NaN or infinity.")
+    return tensor
+
+
 class ShiftedLossMixin:
     """Adds MAT's per-example logit shift to a skorch classifier's loss.
 
-    Put it first among the bases of a skorch classifier class. Its loss with a
-    shift is ``criterion(f(x) + shift, y)`` where ``f(x)`` are the module's logits:
-    the output itself with ``CrossEntropyLoss``; the log of the output with
+    Put it first among the bases of a skorch classifier class (:func:`as_mat_net`
+    does). ``fit(X, y, mat_shift=shift)`` trains on
+    ``criterion(f(x) + shift, y)`` where ``f(x)`` are the module's logits: the
+    output itself with ``CrossEntropyLoss``; the log of the output with
     ``NLLLoss`` (skorch's default, a module ending in softmax); for
     ``NeuralNetBinaryClassifier`` with ``BCEWithLogitsLoss`` the single logit
     moves by ``shift[:, 1] - shift[:, 0]``. Other criteria are rejected by
-    :func:`output_kind`.
+    :func:`output_kind`. Without ``mat_shift`` the net is the skorch net it
+    extends. The shifted output goes through the net's own ``get_loss``
+    (``super()``), so an override that adds a penalty still applies.
 
     It also adds one parameter, ``random_state``: an int seeds torch's generators
     (weight initialisation, shuffling, dropout) for each ``fit``, restoring the
@@ -250,24 +241,49 @@ class ShiftedLossMixin:
 
     Examples
     --------
+    >>> import numpy as np, torch
     >>> from skorch import NeuralNetClassifier
     >>> from skmat.nets import ShiftedLossMixin
     >>> class MyNet(ShiftedLossMixin, NeuralNetClassifier):
     ...     pass
+    >>> X = np.random.RandomState(0).randn(32, 3).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = MyNet(torch.nn.Linear, module__in_features=3, module__out_features=2,
+    ...             criterion=torch.nn.CrossEntropyLoss, max_epochs=2,
+    ...             train_split=None, verbose=0, random_state=0)
+    >>> net = net.fit(X, y, mat_shift=np.log(np.full((32, 2), 0.5)))
+    >>> net.predict(X).shape
+    (32,)
     """
+
+    #: Fit parameters with one row per example that ride with the rows.
+    _row_data_params: tuple[str, ...] = (SHIFT_PARAM,)
 
     def __init__(self, *args, random_state=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.random_state = random_state
 
     def fit(self, X, y=None, **fit_params):
-        """Fit the module, seeded by ``random_state``; see skorch's ``fit``."""
+        """skorch's ``fit``, seeded by ``random_state``.
+
+        Parameters
+        ----------
+        X, y
+            As for skorch's ``fit``: anything the net's dataset takes.
+        **fit_params
+            ``mat_shift`` (array of shape (n_samples, n_classes), optional): the
+            per-example shift of the loss; the rest go to skorch as usual.
+
+        Returns
+        -------
+        self
+        """
         # Only wraps skorch's fit in a seeded RNG context; the loop is skorch's.
         with _torch_seed(self.random_state):
             return super().fit(X, y, **fit_params)
 
-    def fit_loop(self, *args, **kwargs):
-        """skorch's training loop; records whether it was interrupted.
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's training loop, with the per-row data taken out of ``fit_params``.
 
         skorch ends training on any ``KeyboardInterrupt`` and returns normally
         (the net keeps the epochs it completed). That covers two different
@@ -278,16 +294,104 @@ class ShiftedLossMixin:
         the latter (an interrupt raised outside the callbacks), so that skmat's
         estimators re-raise it instead of keeping a half-trained network.
         """
+        row_data = {}
+        for name in self._row_data_params:
+            value = fit_params.pop(name, None)
+            if value is not None:
+                row_data[name] = _check_row_data(name, value)
+        self._pending_row_data = row_data
         self.interrupted_ = False
         self._stop_requested = False
         try:
-            return super().fit_loop(*args, **kwargs)
+            return super().fit_loop(X, y, epochs, **fit_params)
         except KeyboardInterrupt:
             self.interrupted_ = not self._stop_requested
             raise
+        finally:
+            vars(self).pop("_pending_row_data", None)
+
+    def get_dataset(self, X, y=None):
+        """The net's own dataset, wrapped so that per-row data ride with the rows.
+
+        The first dataset a fit builds is its training set: it receives the
+        ``mat_shift`` given to ``fit``. Datasets for prediction get no row data;
+        both get the batched fast path when the module docstring allows it.
+        """
+        dataset = super().get_dataset(X, y)
+        row_data = vars(self).pop("_pending_row_data", None) or {}
+        for name, value in row_data.items():
+            if value.shape[0] != len(dataset):
+                raise ValueError(
+                    f"{name} has {value.shape[0]} rows but the training set has "
+                    f"{len(dataset)}; give one row per example."
+                )
+        if isinstance(dataset, _RowDataset):
+            if not row_data:
+                return dataset
+            dataset = dataset.dataset
+        gather = self._can_gather(dataset, y)
+        if not row_data and not gather:
+            return dataset  # nothing to add: the net's own dataset, untouched
+        return _RowDataset(dataset, row_data, gather)
+
+    def _can_gather(self, dataset, y):
+        if type(dataset) is not SkorchDataset or dataset.X_is_ndframe:
+            return False
+        if not can_gather(dataset.X):
+            return False
+        if dataset.y is not None and not isinstance(
+            dataset.y, (np.ndarray, torch.Tensor)
+        ):
+            return False
+        for prefix in ("iterator_train", "iterator_valid"):
+            iterator = getattr(self, prefix)
+            if not (isinstance(iterator, type) and issubclass(iterator, DataLoader)):
+                return False
+            if "collate_fn" in params_for(prefix, vars(self)):
+                return False
+        return True
+
+    def get_params_for(self, prefix):
+        """skorch's ``get_params_for``; a user's ``collate_fn`` also collates the
+        per-row training data beside the rows."""
+        params = super().get_params_for(prefix)
+        if prefix in ("iterator_train", "iterator_valid") and "collate_fn" in params:
+            params["collate_fn"] = _RowDataCollate(params["collate_fn"])
+        return params
+
+    @contextlib.contextmanager
+    def _batch_row_data(self, batch):
+        batch, row_data = _strip(batch)
+        self._row_data = row_data
+        try:
+            yield batch
+        finally:
+            vars(self).pop("_row_data", None)
+
+    def _batch_row_data_now(self):
+        """The per-row training data of the batch being trained or validated."""
+        return vars(self).get("_row_data", {})
+
+    def train_step(self, batch, **fit_params):
+        """skorch's ``train_step`` on the batch without its row data."""
+        with self._batch_row_data(batch) as batch:
+            return super().train_step(batch, **fit_params)
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's ``validation_step`` on the batch without its row data."""
+        with self._batch_row_data(batch) as batch:
+            return super().validation_step(batch, **fit_params)
+
+    def evaluation_step(self, batch, training=False):
+        """skorch's ``evaluation_step`` (prediction): the shift plays no part."""
+        batch, _ = _strip(batch)
+        return super().evaluation_step(batch, training=training)
 
     def notify(self, method_name, **cb_kwargs):
-        """skorch's ``notify``; remembers a callback that asked training to stop."""
+        """skorch's ``notify``: callbacks see the batch without its row data; a
+        callback that asks training to stop is told apart from a Ctrl-C."""
+        if "batch" in cb_kwargs:
+            cb_kwargs["batch"], _ = _strip(cb_kwargs["batch"])
         try:
             return super().notify(method_name, **cb_kwargs)
         except KeyboardInterrupt:
@@ -296,57 +400,46 @@ class ShiftedLossMixin:
             self._stop_requested = True
             raise
 
-    def get_dataset(self, X, y=None):
-        """Wrap plain arrays in a :class:`ShiftedDataset` (fast batched path)."""
-        uses_default_dataset = (
-            self.dataset is SkorchDataset and not self.get_params_for("dataset")
-        )
-        is_array = isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim == 2
-        if uses_default_dataset and is_array:
-            return ShiftedDataset(X, y)
-        return super().get_dataset(X, y)
-
-    def get_iterator(self, dataset, training=False):
-        """skorch's iterator, passing whole batches through for a ShiftedDataset."""
-        kwargs = _iterator_kwargs(self, len(dataset), training)
-        if isinstance(_base_dataset(dataset), ShiftedDataset):
-            if "collate_fn" not in kwargs:
-                iterator = self.iterator_train if training else self.iterator_valid
-                return iterator(dataset, collate_fn=_pass_through, **kwargs)
-        return super().get_iterator(dataset, training=training)
-
-    def infer(self, x, **fit_params):
-        """Forward ``x`` through the module, without the shift if ``x`` carries one."""
-        if isinstance(x, Mapping) and SHIFT_KEY in x:
-            x = x[_X_KEY]
-        return super().infer(x, **fit_params)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The MAT loss when the batch carries a shift, skorch's loss otherwise."""
+        """The net's loss of ``f(x) + shift`` when the batch carries a shift."""
         kind = output_kind(self)
         if kind == "binary_logit" and y_true is not None:
+            # BCEWithLogitsLoss needs float targets; skmat passes class indices.
             y_true = torch.as_tensor(y_true).to(
-                device=y_pred.device, dtype=y_pred.dtype
+                device=_first(y_pred).device, dtype=_first(y_pred).dtype
             )
-        shift = X.get(SHIFT_KEY) if isinstance(X, Mapping) else None
-        if shift is None:
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        shift = shift.to(device=y_pred.device, dtype=y_pred.dtype)
-        y_true = torch.as_tensor(y_true).to(y_pred.device)
-        if kind == "logits":
-            return self.criterion_(y_pred + shift, y_true)
-        if kind == "proba":
-            log_proba = torch.log(y_pred + torch.finfo(y_pred.dtype).eps)
-            return self.criterion_(F.log_softmax(log_proba + shift, dim=-1), y_true)
-        return self.criterion_(y_pred + (shift[:, 1] - shift[:, 0]), y_true)
+        shift = self._batch_row_data_now().get(SHIFT_PARAM)
+        if shift is not None:
+            if isinstance(y_pred, tuple):
+                y_pred = (_shifted(y_pred[0], shift, kind), *y_pred[1:])
+            else:
+                y_pred = _shifted(y_pred, shift, kind)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+
+def _first(y_pred):
+    return y_pred[0] if isinstance(y_pred, tuple) else y_pred
+
+
+def _shifted(out, shift, kind):
+    """The module's output moved by the shift, in the form its criterion reads."""
+    shift = shift.to(device=out.device, dtype=out.dtype)
+    if kind == "logits":
+        return out + shift
+    if kind == "proba":
+        # skorch's get_loss takes the log of a probability output: hand it the
+        # probabilities of the shifted logits, softmax(log p + shift).
+        log_proba = torch.log(out + torch.finfo(out.dtype).eps)
+        return F.softmax(log_proba + shift, dim=-1)
+    return out + (shift[:, 1] - shift[:, 0])
 
 
 class MATNeuralNetClassifier(ShiftedLossMixin, NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` trained with MAT's shifted loss when given one.
 
     Identical to ``NeuralNetClassifier`` (same parameters, plus ``random_state``)
-    except for the behaviour of :class:`ShiftedLossMixin`: fast batched loading of
-    arrays, and the shifted loss for a :class:`ShiftedDataset` with a shift.
+    except for :class:`ShiftedLossMixin`: ``fit(X, y, mat_shift=shift)`` trains
+    with the shifted loss, and in-memory data are served a batch at a time.
     :class:`~skmat.MATClassifier` converts a plain ``NeuralNetClassifier`` to this
     class; use it directly to train with a shift you computed yourself.
 
@@ -354,7 +447,7 @@ class MATNeuralNetClassifier(ShiftedLossMixin, NeuralNetClassifier):
     --------
     >>> import numpy as np, torch
     >>> from skmat.mlp import MLPModule
-    >>> from skmat.nets import MATNeuralNetClassifier, ShiftedDataset
+    >>> from skmat.nets import MATNeuralNetClassifier
     >>> X = np.random.RandomState(0).randn(64, 4).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.int64)
     >>> shift = np.log(np.full((64, 2), 0.5))
@@ -362,7 +455,7 @@ class MATNeuralNetClassifier(ShiftedLossMixin, NeuralNetClassifier):
     ...     MLPModule, module__n_features=4, module__n_classes=2,
     ...     criterion=torch.nn.CrossEntropyLoss, max_epochs=5, train_split=None,
     ...     verbose=0, random_state=0)
-    >>> net = net.fit(ShiftedDataset(X, y, shift), y)
+    >>> net = net.fit(X, y, mat_shift=shift)
     >>> net.predict(X).shape
     (64,)
     """
@@ -514,26 +607,49 @@ def output_kind(net: NeuralNet) -> Literal["logits", "proba", "binary_logit"]:
     )
 
 
+def checked_output(predict, X):
+    """``predict(X)`` as a float64 array; a module error or a non-finite output
+    is a ValueError naming ``X``."""
+    try:
+        out = predict(X)
+    except RuntimeError as exc:  # e.g. X has the wrong number of features
+        raise ValueError(
+            f"X ({describe(X)}) cannot be fed to the network: {exc}"
+        ) from exc
+    out = np.asarray(out, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "the network's output on X is NaN or infinite: X holds NaN, infinity "
+            "or values too large for the network, or its weights are not finite."
+        )
+    return out
+
+
 def net_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     """Class logits ``f(X)`` of a fitted skorch classifier, as float64 NumPy.
 
-    On the CPU the module runs in float64 (on a temporary copy): float32 matrix
-    products change in the last bits with the number of rows in a batch, and a
-    row's prediction should not depend on which other rows are predicted with it.
-    On other devices the module runs as trained, batch by batch through skorch.
+    The module runs through skorch (``net.forward``: the net's dataset,
+    iterator and ``infer``, batch by batch, on its device); its output is read
+    as logits according to the criterion (:func:`output_kind`).
 
     Parameters
     ----------
     net : fitted skorch classifier
-        Its criterion tells how to read the output (see :func:`output_kind`).
-    X : array-like of shape (n_samples, n_features)
-        Numeric input.
+        Its criterion tells how to read the output.
+    X : any input the net takes
+        Input.
 
     Returns
     -------
     logits : ndarray of shape (n_samples, n_classes)
         The log of the output for ``NLLLoss`` nets (floored at the smallest
         positive float32), ``[0, f(x)]`` for binary nets.
+
+    Raises
+    ------
+    ValueError
+        If the module cannot take ``X`` or its output is not finite; the
+        message names ``X``.
 
     Examples
     --------
@@ -542,55 +658,24 @@ def net_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     >>> net = MATNeuralNetClassifier(torch.nn.Linear, module__in_features=2,
     ...     module__out_features=3, criterion=torch.nn.CrossEntropyLoss,
     ...     max_epochs=1, train_split=None, verbose=0, random_state=0)
-    >>> X, y = np.eye(3, 2), np.array([0, 1, 2])
+    >>> X, y = np.eye(3, 2, dtype=np.float32), np.array([0, 1, 2])
     >>> net_logits(net.fit(X, y), X).shape
     (3, 3)
     """
     kind = output_kind(net)
-    if getattr(X, "ndim", 2) != 2:
-        raise ValueError(f"X must be 2-D; got shape {tuple(X.shape)}.")
-    try:
-        if torch.device(net.device).type == "cpu":
-            out = _cpu_float64_forward(net, X)
-        else:
-            outputs = []
-            for batch_out in net.forward_iter(X, training=False):
-                batch_out = batch_out[0] if isinstance(batch_out, tuple) else batch_out
-                outputs.append(batch_out.detach().to("cpu", torch.float64).numpy())
-            out = np.concatenate(outputs, axis=0)
-    except RuntimeError as exc:  # e.g. X has the wrong number of features
-        raise ValueError(
-            f"X of shape {tuple(X.shape)} cannot be fed to the network: {exc}"
-        ) from exc
-    if not np.all(np.isfinite(out)):
-        raise ValueError(
-            "the network's output on X is NaN or infinite: X holds NaN, infinity "
-            "or values too large for the network, or its weights are not finite."
-        )
+
+    def forward(X):
+        out = net.forward(X, training=False)
+        out = out[0] if isinstance(out, tuple) else out
+        return out.detach().to("cpu", torch.float64).numpy()
+
+    out = checked_output(forward, X)
     if kind == "logits":
         return out
     if kind == "proba":
         return np.log(np.maximum(out, np.finfo(np.float32).tiny))
     out = out.reshape(-1)
     return np.column_stack([np.zeros_like(out), out])
-
-
-def _cpu_float64_forward(net, X):
-    net.check_is_fitted()
-    module = copy.deepcopy(net.module_).to(torch.float64).eval()
-    batch_size = net.batch_size if net.batch_size and net.batch_size > 0 else len(X)
-    outputs = []
-    with torch.no_grad():
-        for start in range(0, len(X), batch_size):
-            # Cast batch by batch: never a float64 copy of the whole X. Always a
-            # copy, so that torch never wraps a read-only array (a pandas frame).
-            batch = np.array(X[start : start + batch_size], dtype=np.float64)
-            out = module(torch.from_numpy(batch))
-            out = out[0] if isinstance(out, tuple) else out
-            outputs.append(out.numpy())
-    if not outputs:
-        return np.empty((0, 0))
-    return np.concatenate(outputs, axis=0)
 
 
 def check_device(device: str | torch.device | None, name: str = "device") -> str | None:

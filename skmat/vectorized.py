@@ -49,17 +49,7 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier
 from skorch.callbacks import BatchScoring, Callback, EpochScoring
 from skorch.dataset import Dataset as SkorchDataset
 
-from .nets import (
-    RowSubset,
-    ShiftedDataset,
-    ShiftedLossMixin,
-    _as_float_tensor,
-    _cuda_devices,
-    _has_batchnorm,
-    _iterator_kwargs,
-    _pass_through,
-    _torch_seed,
-)
+from .nets import ShiftedLossMixin, _cuda_devices, _has_batchnorm, _torch_seed
 
 __all__ = ["fit_nets_together", "unsupported_reason"]
 
@@ -308,6 +298,20 @@ class _Positions(torch.utils.data.Dataset):
         return torch.as_tensor(indices, dtype=torch.int64)
 
 
+def _iterator_kwargs(net, n_rows):
+    """The training DataLoader arguments of a net, as skorch's get_iterator."""
+    kwargs = net.get_params_for("iterator_train")
+    kwargs.setdefault("batch_size", net.batch_size)
+    if kwargs["batch_size"] == -1:
+        kwargs["batch_size"] = n_rows
+    return kwargs
+
+
+def _pass_through(batch):
+    # _Positions.__getitems__ already returns a collated batch.
+    return batch
+
+
 @contextlib.contextmanager
 def _generator_state(states, k):
     """Run with torch's CPU generator in net ``k``'s state, saving it after."""
@@ -384,7 +388,7 @@ def fit_nets_together(
             raise ValueError(f"these nets cannot be trained together: {reason}.")
     if len(nets) != len(rows):
         raise ValueError(f"got {len(nets)} nets but {len(rows)} sets of rows.")
-    X_all = _as_float_tensor(X, "X")
+    X_all = torch.as_tensor(np.asarray(X, dtype=np.float32))
     if X_all.ndim != 2:
         raise ValueError(f"X must be 2-D; got shape {tuple(X_all.shape)}.")
     n_samples = X_all.shape[0]
@@ -466,7 +470,7 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
 
     loaders = []
     for net, r in zip(nets, rows):
-        kwargs = _iterator_kwargs(net, len(r), training=True)
+        kwargs = _iterator_kwargs(net, len(r))
         loaders.append(
             net.iterator_train(_Positions(len(r)), collate_fn=_pass_through, **kwargs)
         )
@@ -485,8 +489,8 @@ def _train(nets, X_all, y_all, rows, states, vectorize):
         return torch.vmap(one, randomness="different")(p, b, x, yb)
 
     # What each net's own fit would show its callbacks: its training rows.
-    full = ShiftedDataset(X_all, y_all)
-    datasets = [RowSubset(full, r) for r in rows]
+    full = SkorchDataset(X_all, y_all)
+    datasets = [torch.utils.data.Subset(full, r) for r in rows]
     running = list(range(n_nets))
     # The user's callbacks see (and may change) each net's weights at every
     # epoch's end; skorch's default callbacks do not read them.

@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks on MATClassifier."""
 
+from _sklearn_checks import expected_failed_checks
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -24,6 +25,7 @@ def _fast_mat(**params):
         # held-out fold nets trained together (skmat.vectorized)
         MATClassifier(mlp_net((16,), max_epochs=40, lr=1e-2), cv=2, vectorize=True),
     ],
+    expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

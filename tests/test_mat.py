@@ -29,7 +29,7 @@ from skorch.dataset import ValidSplit
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
 from skmat.mlp import mlp_net
-from skmat.nets import MATNeuralNetClassifier
+from skmat.nets import MATNeuralNetClassifier, RowBatch
 from skmat.transition import mat_shift
 
 
@@ -252,8 +252,10 @@ def test_loss_is_cross_entropy_of_shifted_logits(data):
     y_true = torch.as_tensor(y[:32])
     with torch.no_grad():
         logits = net.module_(X32)
-        loss = net.get_loss(logits, y_true, X={"X": X32, "mat_shift": shift})
-        plain = net.get_loss(logits, y_true, X=X32)
+        # A batch as the data loader serves it while training, and a plain one.
+        loss = net.validation_step((RowBatch(X32, {"mat_shift": shift}), y_true))
+        plain = net.validation_step((X32, y_true))
+    loss, plain = loss["loss"], plain["loss"]
     expected = torch.nn.functional.cross_entropy(logits + shift, y_true)
     assert torch.isclose(loss, expected)
     assert torch.isclose(plain, torch.nn.functional.cross_entropy(logits, y_true))

@@ -19,8 +19,6 @@ from skmat.mlp import mlp_net as _mlp_net
 from skmat.nets import (
     MATNeuralNetBinaryClassifier,
     MATNeuralNetClassifier,
-    RowSubset,
-    ShiftedDataset,
 )
 from skmat.vectorized import _vmap_works, fit_nets_together, unsupported_reason
 
@@ -46,8 +44,7 @@ def module_net(module, cls=MATNeuralNetClassifier, **params):
 
 
 def fit_separately(net):
-    full = ShiftedDataset(X, Y)
-    return [clone(net).fit(RowSubset(full, rows), Y[rows]) for rows in ROWS]
+    return [clone(net).fit(X[rows], Y[rows]) for rows in ROWS]
 
 
 def assert_same_training(separate, together, atol=1e-6):

@@ -1,0 +1,516 @@
+"""What ``X`` can be, in one place: every input a skorch classifier takes.
+
+skmat's estimators (:class:`~skmat.MATClassifier`, the baselines), the group
+inference and the callbacks validate ``X`` here and nowhere else. The rule:
+
+* **Tables** (2-D NumPy arrays, memmaps, pandas DataFrames, lists of rows) and
+  **sparse matrices** (any SciPy format, kept as CSR) are validated the
+  scikit-learn way by :func:`~sklearn.utils.validation.validate_data`: feature
+  names, ``n_features_in_``, finite values, numbers only. Their dtype is kept
+  (floats are fed to the networks as float32 a batch at a time).
+* **Everything else a skorch net takes** is checked for length, dtype and finite
+  values only, and never copied: N-D arrays and memmaps (images; read in place),
+  torch tensors, dicts and :class:`skorch.helper.SliceDict` of arrays (token ids
+  and attention masks: every value keeps its own dtype), and
+  :class:`skorch.helper.SliceDataset` over any torch Dataset (rows read lazily,
+  so their values are not checked).
+
+Two functions serve the networks: :func:`take_rows` (a fold's rows, in ``X``'s
+own kind) and :func:`gather_rows` (one batch as tensors, one gather).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import check_array, validate_data
+from skorch.helper import SliceDataset, SliceDict
+
+__all__ = [
+    "check_fit_X",
+    "check_X",
+    "check_rows",
+    "n_rows",
+    "is_table",
+    "flat_width",
+    "largest_magnitude",
+    "take_rows",
+    "gather_rows",
+    "can_gather",
+    "splitter_X",
+]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_KINDS = (
+    "a 2-D array or DataFrame (a table), an N-D array (images), a scipy sparse "
+    "matrix, a torch tensor, a dict or skorch.helper.SliceDict of arrays, or a "
+    "skorch.helper.SliceDataset"
+)
+
+
+def naming(exc, name, hint=""):
+    """``exc`` again (ValueError or TypeError), its message naming ``name``.
+
+    scikit-learn's validation messages do not always say which input they are
+    about ("Found array with dim 3", "Unknown label type: continuous"); they are
+    kept whole, after the parameter's name.
+    """
+    message = str(exc)
+    if not re.search(rf"\b{re.escape(name)}\b", message):
+        message = f"Invalid {name}: {message}"
+    cls = TypeError if isinstance(exc, TypeError) else ValueError
+    return cls(message + hint)
+
+
+# ----------------------------------------------------------------- the kinds
+def _kind(X):
+    """Which of skmat's input kinds ``X`` is (raises for anything else)."""
+    if isinstance(X, SliceDataset):
+        return "dataset"
+    if isinstance(X, torch.utils.data.Dataset):
+        return "torch_dataset"
+    if sp.issparse(X):
+        return "sparse"
+    if isinstance(X, torch.Tensor):
+        return "tensor"
+    if isinstance(X, Mapping):
+        return "dict"
+    if isinstance(X, np.ndarray) and X.ndim >= 3:
+        return "array"
+    return "table"
+
+
+def is_table(X):
+    """Whether ``X`` is validated as a table (2-D array, DataFrame, sparse)."""
+    return _kind(X) in ("table", "sparse")
+
+
+def _dtype_error(dtype, what="X"):
+    return TypeError(
+        f"{what} must hold numbers (bool, int or float); got dtype {dtype}. "
+        "Encode text and categories first (e.g. a TfidfVectorizer or a "
+        "tokenizer)."
+    )
+
+
+def _check_dtype(dtype, what):
+    if np.dtype(dtype).kind not in "biuf":
+        raise _dtype_error(dtype, what)
+
+
+def _check_float_range(largest, what):
+    if largest is not None and largest > _FLOAT32_MAX:
+        raise ValueError(
+            f"{what} holds values up to {largest:.3g} in absolute value, beyond "
+            "the float32 range (about 3.4e38) in which the networks train; scale "
+            "it (e.g. with sklearn.preprocessing.StandardScaler)."
+        )
+
+
+def _array_extremes(a, chunk_rows=8192):
+    """(all finite, largest magnitude) of a float array, a chunk of rows at a
+    time: no full-size temporary, and a memmap is read once, never loaded."""
+    largest = 0.0
+    for start in range(0, max(len(a), 1), chunk_rows):
+        block = np.asarray(a[start : start + chunk_rows])
+        if block.size == 0:
+            continue
+        if not np.isfinite(block).all():
+            return False, None
+        largest = max(largest, float(np.max(block)), -float(np.min(block)))
+    return True, largest
+
+
+def _check_values(value, what):
+    """Numeric dtype, finite floats within float32 range (arrays and tensors)."""
+    if isinstance(value, torch.Tensor):
+        if value.is_complex():
+            raise _dtype_error(value.dtype, what)
+        if value.is_floating_point() and value.numel():
+            value32 = value.detach()
+            if not bool(torch.isfinite(value32).all()):
+                raise ValueError(f"Input {what} contains NaN or infinity.")
+            largest = float(value32.abs().max())
+            _check_float_range(largest, what)
+        return
+    _check_dtype(value.dtype, what)
+    if value.dtype.kind == "f" and value.size:
+        finite, largest = _array_extremes(value)
+        if not finite:
+            raise ValueError(f"Input {what} contains NaN or infinity.")
+        _check_float_range(largest, what)
+
+
+def _as_value_array(value, key):
+    what = f"X[{key!r}]"
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        pass
+    elif sp.issparse(value) or isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"{what} must be a dense array or tensor; got {type(value).__name__}."
+        )
+    else:
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{what} must be array-like; {exc}") from exc
+    if value.ndim < 1:
+        raise ValueError(f"{what} must hold one entry per row; got a scalar.")
+    _check_values(value, what)
+    return value
+
+
+def _check_dict(X):
+    if not X:
+        raise ValueError("X is an empty dict; it needs at least one array.")
+    values = {key: _as_value_array(value, key) for key, value in X.items()}
+    lengths = {key: len(value) for key, value in values.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(
+            "X is a dict whose values have different numbers of rows "
+            f"({lengths}); every value must hold one row per example."
+        )
+    if all(values[k] is X[k] for k in X):
+        return X  # nothing converted: the user's own dict, unchanged
+    return SliceDict(**values) if isinstance(X, SliceDict) else dict(values)
+
+
+def _check_other(X):
+    """Validate a non-table input; returns it (dicts: lists made arrays)."""
+    kind = _kind(X)
+    if kind == "dict":
+        return _check_dict(X)
+    if kind in ("dataset", "torch_dataset"):
+        return X
+    if X.ndim < 2:
+        raise ValueError(
+            f"X must have one row per example and at least 2 dimensions; got "
+            f"shape {tuple(X.shape)}."
+        )
+    _check_values(X, "X")
+    return X
+
+
+# ---------------------------------------------------------------- validation
+def _non_numeric_columns(X):
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return []
+    return [c for c, dt in dtypes.items() if getattr(dt, "kind", "O") not in "biuf"]
+
+
+def _validate_table(estimator, X, *, reset, ensure_min_samples):
+    try:
+        X = validate_data(
+            estimator,
+            X,
+            accept_sparse="csr",
+            dtype="numeric",
+            reset=reset,
+            ensure_min_samples=ensure_min_samples,
+        )
+    except (TypeError, ValueError) as exc:
+        columns = _non_numeric_columns(X)
+        hint = (
+            f" (X has non-numeric columns {columns[:10]}: encode them first, e.g. "
+            "with sklearn.preprocessing.OneHotEncoder in a ColumnTransformer.)"
+            if columns
+            else ""
+        )
+        raise naming(exc, "X", hint) from exc
+    data = X.data if sp.issparse(X) else X
+    _check_dtype(data.dtype, "X")
+    if data.dtype.kind == "f" and data.dtype != np.float32 and data.size:
+        # max and min: no full-size temporary of abs(X).
+        _check_float_range(max(float(data.max()), -float(data.min())), "X")
+    return X
+
+
+def check_X(estimator, X, *, reset=False, ensure_min_samples=1):
+    """Validate ``X`` for fit (``reset=True``) or prediction (``reset=False``).
+
+    Tables are validated by :func:`~sklearn.utils.validation.validate_data`
+    (which sets or checks ``n_features_in_`` and ``feature_names_in_``); other
+    kinds are checked for their dtype, length and finite values. Every error is
+    a ValueError or TypeError naming ``X``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Receives ``n_features_in_`` (tables only) when ``reset``.
+    X : any input kind of this module
+        The input.
+    reset : bool, default=False
+        True in ``fit``.
+    ensure_min_samples : int, default=1
+        Fewest rows accepted.
+
+    Returns
+    -------
+    X : the validated input
+        A table as an ndarray (a DataFrame converted) or CSR matrix; any other
+        kind unchanged (a dict's lists become arrays).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from skmat._inputs import check_X
+    >>> est = BaseEstimator()
+    >>> check_X(est, np.zeros((4, 3), dtype=np.float32), reset=True).dtype
+    dtype('float32')
+    >>> est.n_features_in_
+    3
+    >>> check_X(est, np.zeros((4, 3, 8, 8)), reset=True).shape
+    (4, 3, 8, 8)
+    """
+    if reset:
+        for name in ("n_features_in_", "feature_names_in_"):
+            # A non-table input leaves no stale width of an earlier table fit.
+            vars(estimator).pop(name, None)
+    if is_table(X):
+        return _validate_table(
+            estimator, X, reset=reset, ensure_min_samples=ensure_min_samples
+        )
+    if _kind(X) == "torch_dataset":
+        raise TypeError(
+            f"X is a torch Dataset ({type(X).__name__}); wrap it as "
+            "skorch.helper.SliceDataset(X) and pass its labels as y, so that "
+            "scikit-learn can split its rows (they stay lazy)."
+        )
+    X = _check_other(X)
+    if not reset and hasattr(estimator, "n_features_in_"):
+        raise ValueError(
+            f"X is {describe(X)}, but {type(estimator).__name__} was fitted on a "
+            f"table with {estimator.n_features_in_} features."
+        )
+    count = n_rows(X)
+    if count < ensure_min_samples:
+        raise ValueError(
+            f"X has {count} row(s); at least {ensure_min_samples} are required."
+        )
+    return X
+
+
+def check_rows(X):
+    """Check ``X`` of any kind without converting it; return its number of rows.
+
+    For inputs that go to a net as they are (a callback's evaluation set):
+    tables are checked as :func:`check_X` checks them, other kinds likewise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat._inputs import check_rows
+    >>> check_rows(np.zeros((3, 2, 5, 5)))
+    3
+    """
+    if is_table(X):
+        try:
+            checked = check_array(
+                X,
+                accept_sparse=True,
+                dtype="numeric",
+                ensure_min_samples=0,
+                input_name="X",
+            )
+        except (TypeError, ValueError) as exc:
+            raise naming(exc, "X") from exc
+        data = checked.data if sp.issparse(checked) else checked
+        _check_dtype(data.dtype, "X")
+    else:
+        _check_other(X)
+    return n_rows(X)
+
+
+def check_fit_X(estimator, X):
+    """:func:`check_X` for ``fit``: resets ``n_features_in_``, needs 2 rows."""
+    return check_X(estimator, X, reset=True, ensure_min_samples=2)
+
+
+def describe(X):
+    kind = _kind(X)
+    if kind == "dict":
+        return f"a dict with keys {sorted(map(str, X))}"
+    if kind in ("dataset", "torch_dataset"):
+        return f"a {type(X).__name__} of {len(X)} rows"
+    sparse = "sparse " if sp.issparse(X) else ""
+    return f"a {sparse}{type(X).__name__} of shape {tuple(X.shape)}"
+
+
+# -------------------------------------------------------------------- rows
+def n_rows(X):
+    """Number of examples (rows) of any input kind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat._inputs import n_rows
+    >>> n_rows({"ids": np.zeros((5, 7)), "mask": np.ones((5, 7))})
+    5
+    """
+    kind = _kind(X)
+    if kind == "dict":
+        lengths = {len(v) for v in X.values()}
+        if len(lengths) != 1:
+            raise ValueError(
+                "X is a dict whose values have different numbers of rows; every "
+                "value must hold one row per example."
+            )
+        return lengths.pop()
+    if kind in ("sparse", "tensor", "array"):
+        return int(X.shape[0])
+    try:
+        return len(X)
+    except TypeError as exc:
+        raise TypeError(f"X must be one of: {_KINDS}; got {type(X).__name__}.") from exc
+
+
+def flat_width(X):
+    """Number of input features once a row is flattened (the default MLP's
+    ``n_features``); raises for dicts, which have no single width."""
+    kind = _kind(X)
+    if kind == "dict":
+        raise TypeError(
+            "skmat's default MLP takes one array per row, but X is a dict "
+            f"(keys {sorted(map(str, X))}); pass your own skorch net whose module "
+            "takes these keys as arguments."
+        )
+    if kind in ("dataset", "torch_dataset"):
+        first = X[0] if len(X) else np.zeros(0)
+        shape = tuple(np.shape(first))
+    else:
+        shape = tuple(X.shape[1:])
+    return int(np.prod(shape)) if shape else 1
+
+
+def largest_magnitude(X):
+    """Largest absolute value of a numeric input, for error messages (None for a
+    dataset or a non-numeric dict value)."""
+    kind = _kind(X)
+    values = list(X.values()) if kind == "dict" else [X]
+    if kind in ("dataset", "torch_dataset"):
+        return None
+    largest = 0.0
+    for value in values:
+        if sp.issparse(value):
+            value = value.data
+        if isinstance(value, torch.Tensor):
+            if value.numel():
+                largest = max(largest, float(value.detach().abs().max()))
+            continue
+        value = np.asarray(value)
+        if value.size and value.dtype.kind in "biuf":
+            largest = max(largest, float(np.max(np.abs(value))))
+    return largest
+
+
+def take_rows(X, rows):
+    """The rows ``rows`` of ``X``, in ``X``'s own kind.
+
+    A SliceDataset stays lazy (a view on the same dataset); arrays, tensors,
+    sparse matrices and dicts give copies of those rows, as
+    :func:`sklearn.utils._safe_indexing` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat._inputs import take_rows
+    >>> take_rows(np.arange(6).reshape(3, 2), np.array([2, 0]))
+    array([[4, 5],
+           [0, 1]])
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    kind = _kind(X)
+    if kind == "dict":
+        taken = {k: take_rows(v, rows) for k, v in X.items()}
+        return SliceDict(**taken) if isinstance(X, SliceDict) else taken
+    if kind == "tensor":
+        return X.index_select(0, torch.as_tensor(rows, device=X.device))
+    if kind == "torch_dataset":
+        return torch.utils.data.Subset(X, rows)
+    if kind == "dataset":
+        return X[rows]
+    if kind == "sparse":
+        return X[rows]
+    return np.take(np.asarray(X), rows, axis=0)
+
+
+def splitter_X(X):
+    """``X`` as scikit-learn's splitters see it: itself, or for a plain dict
+    (which scikit-learn cannot count rows of) a stand-in of its length."""
+    if _kind(X) == "dict" and not isinstance(X, SliceDict):
+        return np.zeros((n_rows(X), 0))
+    return X
+
+
+# --------------------------------------------------------- batch gathering
+def can_gather(X):
+    """Whether :func:`gather_rows` serves ``X`` (in memory: arrays, memmaps,
+    tensors, sparse matrices, and dicts of arrays or tensors)."""
+    if isinstance(X, Mapping):
+        return bool(X) and all(
+            isinstance(v, (np.ndarray, torch.Tensor)) and v.ndim >= 1
+            for v in X.values()
+        )
+    if sp.issparse(X):
+        return True
+    return isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim >= 1
+
+
+def as_gatherable(X):
+    """``X`` with its arrays shared as tensors (no copy) where torch can, ready
+    for :func:`gather_rows`."""
+    if isinstance(X, Mapping):
+        return {k: as_gatherable(v) for k, v in X.items()}
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        if X.dtype.byteorder not in ("=", "|") or any(s < 0 for s in X.strides):
+            return X
+        with warnings.catch_warnings():
+            # A read-only array (a memmap opened with mode="r", a joblib memmap)
+            # is only ever read here: share it rather than copy it.
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            return torch.from_numpy(X)
+    if sp.issparse(X) and X.format != "csr":
+        return X.tocsr()
+    return X
+
+
+def _as_batch_tensor(batch):
+    tensor = torch.as_tensor(batch)
+    if tensor.is_floating_point() and tensor.dtype != torch.float32:
+        tensor = tensor.to(torch.float32)
+    return tensor
+
+
+def gather_rows(X, index):
+    """One batch of rows of ``X`` (from :func:`as_gatherable`) as tensors.
+
+    One gather per batch (``index_select`` for tensors, row slicing for sparse
+    matrices, which are densified batch by batch); floats become float32, other
+    dtypes are kept (integer token ids stay integers). A dict gives a dict.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skmat._inputs import as_gatherable, gather_rows
+    >>> X = as_gatherable({"ids": np.arange(6).reshape(3, 2)})
+    >>> gather_rows(X, torch.tensor([2, 0]))["ids"]
+    tensor([[4, 5],
+            [0, 1]])
+    """
+    if isinstance(X, Mapping):
+        return {k: gather_rows(v, index) for k, v in X.items()}
+    if isinstance(X, torch.Tensor):
+        rows = torch.index_select(X, 0, index.to(X.device))
+        if rows.is_floating_point() and rows.dtype != torch.float32:
+            rows = rows.to(torch.float32)
+        return rows
+    if sp.issparse(X):
+        return _as_batch_tensor(X[index.numpy()].toarray())
+    return _as_batch_tensor(np.take(X, index.numpy(), axis=0))
