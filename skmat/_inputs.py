@@ -40,6 +40,7 @@ __all__ = [
     "flat_width",
     "largest_magnitude",
     "take_rows",
+    "for_nets",
     "gather_rows",
     "can_gather",
     "splitter_X",
@@ -439,6 +440,35 @@ def take_rows(X, rows):
     if kind == "sparse":
         return X[rows]
     return np.take(np.asarray(X), rows, axis=0)
+
+
+def for_nets(X):
+    """``X`` as skmat's networks get it: floats as float32, converted once.
+
+    A float64 array, tensor, sparse matrix or dict value becomes one float32
+    copy, made once per fit instead of once per batch and epoch; float32 data,
+    integers (token ids) and memmaps are passed as they are (a memmap is read in
+    place and converted a batch at a time, like a lazy dataset).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat._inputs import for_nets
+    >>> for_nets(np.zeros((2, 3))).dtype, for_nets(np.zeros((2, 3), int)).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    if isinstance(X, Mapping):
+        converted = {k: for_nets(v) for k, v in X.items()}
+        return SliceDict(**converted) if isinstance(X, SliceDict) else converted
+    if isinstance(X, torch.Tensor):
+        if X.is_floating_point() and X.dtype != torch.float32:
+            return X.to(torch.float32)
+        return X
+    if isinstance(X, np.memmap) or not hasattr(X, "dtype"):
+        return X
+    if X.dtype.kind == "f" and X.dtype != np.float32:
+        return X.astype(np.float32)
+    return X
 
 
 def splitter_X(X):

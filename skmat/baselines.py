@@ -77,7 +77,7 @@ from ._base import (
     make_net,
     validate_fit_data,
 )
-from ._inputs import n_rows
+from ._inputs import for_nets, n_rows
 from .nets import (
     SHIFT_PARAM,
     MATNeuralNetBinaryClassifier,
@@ -266,8 +266,9 @@ class _BaseNetBaseline(
 ):
     """Validation, seeding and fit transaction shared by the baselines.
 
-    Subclasses implement ``_fit_nets(X, y, groups, device, seeds)``
-    (``X`` validated by :mod:`skmat._inputs`, ``y`` and
+    Subclasses implement ``_fit_nets(X, X_net, y, groups, device, seeds)``
+    (``X`` validated by :mod:`skmat._inputs`, ``X_net`` the networks' copy of
+    it, :func:`skmat._inputs.for_nets`; ``y`` and
     ``groups`` encoded as ``0 ..``, ``groups`` None for the group-free methods,
     ``seeds`` the pair from ``_seeds``) and set ``estimator_``.
     """
@@ -311,7 +312,8 @@ class _BaseNetBaseline(
                 group_index = self._encode_groups(groups, n_rows(X))
             device = check_device(self.device)
             self.classes_ = classes
-            self._fit_nets(X, y_enc, group_index, device, self._seeds())
+            # The networks' copy of X: floats as float32, converted once.
+            self._fit_nets(X, for_nets(X), y_enc, group_index, device, self._seeds())
             check_trained(self.estimator_, X)
         return self
 
@@ -427,10 +429,10 @@ class ERMClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, y, groups, device, seeds):
+    def _fit_nets(self, X, X_net, y, groups, device, seeds):
         net = self._net(X, device, seeds[1])
         self._log(f"training the network on {n_rows(X)} rows")
-        self.estimator_ = net.fit(X, y)
+        self.estimator_ = net.fit(X_net, y)
 
 
 class GroupReweightingClassifier(_BaseNetBaseline):
@@ -501,12 +503,12 @@ class GroupReweightingClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, y, groups, device, seeds):
+    def _fit_nets(self, X, X_net, y, groups, device, seeds):
         counts = np.bincount(groups, minlength=len(self.groups_))
         group_weights = n_rows(X) / (len(counts) * counts)
         net = self._net(X, device, seeds[1], convert=_as_reweighted_net)
         self._log(f"training the network on {n_rows(X)} rows, {len(counts)} groups")
-        net.fit(X, y, **{WEIGHT_PARAM: group_weights[groups]})
+        net.fit(X_net, y, **{WEIGHT_PARAM: group_weights[groups]})
         self.group_counts_ = counts
         self.group_weights_ = group_weights
         self.estimator_ = net
@@ -593,7 +595,7 @@ class GroupDROClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, y, groups, device, seeds):
+    def _fit_nets(self, X, X_net, y, groups, device, seeds):
         n_groups = len(self.groups_)
         net = self._net(
             X,
@@ -604,7 +606,7 @@ class GroupDROClassifier(_BaseNetBaseline):
             n_groups=n_groups,
         )
         self._log(f"training the network on {n_rows(X)} rows, {n_groups} groups")
-        net.fit(X, y, **{GROUP_PARAM: groups})
+        net.fit(X_net, y, **{GROUP_PARAM: groups})
         self.group_weights_ = net.group_weights_.detach().cpu().double().numpy()
         self.estimator_ = net
 
@@ -710,7 +712,7 @@ class JTTClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, y, groups, device, seeds):
+    def _fit_nets(self, X, X_net, y, groups, device, seeds):
         first_seed, final_seed = seeds
         ident = self.identification_estimator
         if ident is None or isinstance(ident, _SKORCH_CLASSIFIERS):
@@ -728,9 +730,9 @@ class JTTClassifier(_BaseNetBaseline):
                 **params,
             )
             self._log(f"stage 1: identification network, {model.max_epochs} epochs")
-            model.fit(X, y)
+            model.fit(X_net, y)
             check_trained(model, X, "the identification network")
-            y_pred = np.asarray(model.predict(X)).reshape(-1)
+            y_pred = np.asarray(model.predict(X_net)).reshape(-1)
         else:
             model = clone(ident)
             if first_seed is not None and "random_state" in model.get_params():
@@ -746,7 +748,7 @@ class JTTClassifier(_BaseNetBaseline):
             f"stage 2: {int(error_set.sum())} errors of {n_rows(X)} rows weighted "
             f"by {self.upweight}"
         )
-        net.fit(X, y, **{WEIGHT_PARAM: weight})
+        net.fit(X_net, y, **{WEIGHT_PARAM: weight})
         self.identification_estimator_ = model
         self.error_set_ = error_set
         self.estimator_ = net
@@ -825,13 +827,13 @@ class LogitAdjustedClassifier(_BaseNetBaseline):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_nets(self, X, y, groups, device, seeds):
+    def _fit_nets(self, X, X_net, y, groups, device, seeds):
         prior = np.bincount(y, minlength=len(self.classes_)) / y.shape[0]
         adjustment = float(self.tau) * np.log(prior)
         shift = np.tile(adjustment.astype(np.float32), (n_rows(X), 1))
         net = self._net(X, device, seeds[1])
         self._log(f"training the network on {n_rows(X)} rows, tau={self.tau}")
-        net.fit(X, y, **{SHIFT_PARAM: shift})
+        net.fit(X_net, y, **{SHIFT_PARAM: shift})
         self.class_prior_ = prior
         self.logit_adjustment_ = adjustment
         self.estimator_ = net

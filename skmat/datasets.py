@@ -56,6 +56,12 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def _check_fraction(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number in [0, 1]; got {value!r}.")
@@ -330,7 +336,33 @@ def _per_split_fractions(value, name):
     return tuple(_check_fraction(v, name) for v in values)
 
 
-def _color_digits(images, digits, n_classes, agreement, label_noise, rng):
+#: RGB colour of each class's channel in the image form of the coloured digits
+#: (``as_images=True``): red and green for two classes, ten distinct hues for ten.
+DIGIT_COLORS = np.array(
+    [
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [1.0, 1.0, 0.0],
+        [1.0, 0.0, 1.0],
+        [0.0, 1.0, 1.0],
+        [1.0, 0.5, 0.0],
+        [0.5, 0.0, 1.0],
+        [0.5, 1.0, 0.5],
+        [1.0, 1.0, 1.0],
+    ]
+)
+
+
+def _as_rgb_images(X, n_classes):
+    """(n, n_classes * 64) one-channel-per-colour rows -> (n, 3, 8, 8) RGB images."""
+    channels = X.reshape(len(X), n_classes, 8, 8)
+    return np.einsum("nkhw,kc->nchw", channels, DIGIT_COLORS[:n_classes])
+
+
+def _color_digits(
+    images, digits, n_classes, agreement, label_noise, rng, as_images=False
+):
     n_samples = len(images)
     y_clean = digits if n_classes == 10 else (digits >= 5).astype(np.int64)
     # Label noise: with probability ``label_noise`` the label becomes a uniformly
@@ -349,7 +381,10 @@ def _color_digits(images, digits, n_classes, agreement, label_noise, rng):
     )
     X = np.zeros((n_samples, n_classes, images.shape[1]))
     X[np.arange(n_samples), color] = images
-    return X.reshape(n_samples, -1), y, y * n_classes + color
+    X = X.reshape(n_samples, -1)
+    if as_images:
+        X = _as_rgb_images(X, n_classes)
+    return X, y, y * n_classes + color
 
 
 def make_colored_digits(
@@ -358,6 +393,7 @@ def make_colored_digits(
     n_classes: Literal[2, 10] = 2,
     color_agreement: float | tuple[float, float, float] = (0.9, 0.5, 0.1),
     label_noise: float = 0.25,
+    as_images: bool = False,
     random_state: int | np.random.RandomState | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Coloured 8x8 digits: ColorMNIST built from scikit-learn's ``load_digits``.
@@ -375,7 +411,10 @@ def make_colored_digits(
        probability ``color_agreement`` of the split, and is another colour drawn
        uniformly otherwise;
     4. the image, scaled to ``[0, 1]``, is written into colour channel ``a`` of
-       ``n_classes`` channels; the other channels are zero.
+       ``n_classes`` channels; the other channels are zero. With
+       ``as_images=True`` the digit is instead drawn in the RGB colour
+       ``DIGIT_COLORS[a]`` (red or green for two classes), an image of shape
+       (3, 8, 8) for a convolutional network.
 
     With the defaults the colour predicts the training label for 90% of the
     examples, better than the shape (75%), so a network trained plainly (ERM)
@@ -404,6 +443,9 @@ def make_colored_digits(
         Probability that the label differs from the digit's class (applied in
         every split, as in ColorMNIST: the best colour-free accuracy is
         ``1 - label_noise``).
+    as_images : bool, default=False
+        Return RGB images of shape (n_samples, 3, 8, 8) instead of table rows;
+        the labels, colours and groups are the same for the same seed.
     random_state : int, RandomState instance or None, default=None
         Seed of the noise and colours. An int seeds a separate stream for each
         split, so ``make_colored_digits("test", random_state=0)`` is the test part
@@ -411,9 +453,10 @@ def make_colored_digits(
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_classes * 64)
+    X : ndarray of shape (n_samples, n_classes * 64) or (n_samples, 3, 8, 8)
         float64 in ``[0, 1]``; ``X.reshape(-1, n_classes, 8, 8)`` gives the
-        images channel first. ``n_samples`` is 1000, 397 or 400 (see above).
+        one-channel-per-colour images (``as_images=True``: RGB images).
+        ``n_samples`` is 1000, 397 or 400 (see above).
     y : ndarray of shape (n_samples,)
         Integer (noisy) labels ``0 .. n_classes - 1``.
     groups : ndarray of shape (n_samples,)
@@ -441,6 +484,8 @@ def make_colored_digits(
     >>> a = groups % 2  # the colour
     >>> round(float(np.mean(a == y)), 1)
     0.9
+    >>> make_colored_digits("train", as_images=True, random_state=0)[0].shape
+    (1000, 3, 8, 8)
     """
     index = _check_split(split)
     n_classes = _check_n_digit_classes(n_classes)
@@ -448,7 +493,15 @@ def make_colored_digits(
     label_noise = _check_fraction(label_noise, "label_noise")
     rng = _split_rng(random_state, index)
     images, digits = _digits_partition()[split]
-    return _color_digits(images, digits, int(n_classes), agreement, label_noise, rng)
+    return _color_digits(
+        images,
+        digits,
+        int(n_classes),
+        agreement,
+        label_noise,
+        rng,
+        _check_bool(as_images, "as_images"),
+    )
 
 
 def make_colored_digits_splits(
@@ -456,6 +509,7 @@ def make_colored_digits_splits(
     n_classes: Literal[2, 10] = 2,
     color_agreement: float | tuple[float, float, float] = (0.9, 0.5, 0.1),
     label_noise: float = 0.25,
+    as_images: bool = False,
     random_state: int | np.random.RandomState | None = None,
 ) -> Bunch:
     """Train, validation and test sets of :func:`make_colored_digits`.
@@ -469,6 +523,8 @@ def make_colored_digits_splits(
         test splits.
     label_noise : float, default=0.25
         Probability that the label differs from the digit's class.
+    as_images : bool, default=False
+        RGB images of shape (n_samples, 3, 8, 8) instead of table rows.
     random_state : int, RandomState instance or None, default=None
         Seed; an int gives the same splits as three calls of
         :func:`make_colored_digits` with that int.
@@ -488,6 +544,7 @@ def make_colored_digits_splits(
     ((1000, 640), (397, 640), (400, 640))
     """
     n_classes = _check_n_digit_classes(n_classes)
+    as_images = _check_bool(as_images, "as_images")
     agreements = _per_split_fractions(color_agreement, "color_agreement")
     label_noise = _check_fraction(label_noise, "label_noise")
     parts = _digits_partition()
@@ -496,7 +553,7 @@ def make_colored_digits_splits(
         rng = _split_rng(random_state, index)
         images, digits = parts[name]
         data[name] = _color_digits(
-            images, digits, int(n_classes), agreement, label_noise, rng
+            images, digits, int(n_classes), agreement, label_noise, rng, as_images
         )
     return data
 

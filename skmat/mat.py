@@ -32,7 +32,7 @@ from ._base import (
     make_net,
     validate_fit_data,
 )
-from ._inputs import check_X, describe, is_table, n_rows, splitter_X
+from ._inputs import check_X, describe, for_nets, is_table, n_rows, splitter_X
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .mlp import mlp_net
@@ -290,22 +290,27 @@ class MATClassifier(
         net = self._make_net(
             self.estimator, X, n_classes, device, final_seed, "estimator"
         )
+        # The networks' copy of X: floats as float32, converted once, not per
+        # fold and per batch; scikit-learn held-out models get X as validated.
+        X_net = for_nets(X)
 
         routed = self._route(fit_params)
         held_out = {}
         if holdout_proba is not None:
             proba = check_holdout_proba(holdout_proba, n_rows(X), n_classes)
         elif self.holdout == "xrm":
-            proba, held_out = self._xrm_holdout(X, y_enc, n_classes, net, holdout_seed)
+            proba, held_out = self._xrm_holdout(
+                X_net, y_enc, n_classes, net, holdout_seed
+            )
         else:
             proba, held_out = self._cv_holdout(
-                X, y_enc, classes, net, holdout_seed, routed
+                X, X_net, y_enc, classes, net, holdout_seed, routed
             )
         joint, transition, shift = mat_shift(proba, y_enc, self.temperature)
 
         if self.verbose:
             print(f"[MATClassifier] training the final network on {n_rows(X)} rows")
-        net.fit(X, y_enc, **{SHIFT_PARAM: shift}, **routed.estimator.fit)
+        net.fit(X_net, y_enc, **{SHIFT_PARAM: shift}, **routed.estimator.fit)
         check_trained(net, X)
 
         self.classes_ = classes
@@ -341,7 +346,7 @@ class MATClassifier(
             )
         return None
 
-    def _cv_holdout(self, X, y, classes, net, seed, routed):
+    def _cv_holdout(self, X, X_net, y, classes, net, seed, routed):
         n_classes = len(classes)
         groups = routed.splitter.split.get("groups")
         if groups is not None and len(groups) != n_rows(X):
@@ -376,7 +381,7 @@ class MATClassifier(
         together = self._folds_together(X, holdout, is_net, routed)
         proba, models = cross_val_holdout_proba(
             holdout,
-            X,
+            X_net if is_net else X,
             y,
             splits=splits,
             n_classes=n_classes,
