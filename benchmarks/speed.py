@@ -5,15 +5,19 @@ Usage: python benchmarks/speed.py [--quick] [--repeats 3] [--device cpu|cuda]
 -> writes benchmarks/results/speed.md (and prints it)
 
 Measured in one run, on the same data, network, optimizer (Adam, lr 1e-3),
-batch size (256) and epochs, for the two shapes the targets are set for:
+batch size (256) and epochs, for the shapes the targets are set for:
 
 * ``tabular``: 20,000 x 100 float32, MLP 100-256-2, 10 epochs;
 * ``embedding``: 200,000 x 512 float32 (Waterbirds-feature-like), linear head
   512-2, 3 epochs (fewer epochs so that the whole run stays within ~15 min on
   2 CPU cores);
+* ``images``: 10,000 x 3 x 32 x 32 float32, a small CNN (two 3x3 convolutions
+  of 16 and 32 channels, max pooling, a linear head), 2 epochs;
 
-and a third, without targets, where per-step overhead dominates and training
+and a fourth, without targets, where per-step overhead dominates and training
 the folds together pays most: ``small``: 2,000 x 20, MLP 20-32-2, 50 epochs.
+XRM and the folds trained together take tables only (for now): the images
+shape has no such fits.
 
 Per shape:
 
@@ -23,8 +27,8 @@ Per shape:
     path (one ``__getitem__`` per row and ``default_collate``), only
     ``train_split=None`` and ``verbose=0`` changed (plus the module, criterion,
     optimizer, lr, batch size, epochs above);
-(c) skmat's final-network training: ``MATNeuralNetClassifier`` fitted on
-    ``ShiftedDataset(X, y, shift)`` with a random valid shift;
+(c) skmat's final-network training: ``MATNeuralNetClassifier`` fitted with
+    ``fit(X, y, mat_shift=shift)`` and a random valid shift;
 (d) whole fits: ERM (the same ``MATNeuralNetClassifier`` fitted plainly on
     ``(X, y)``, i.e. the final network without the held-out phase) against
     ``MATClassifier(net, cv=2 / cv=5 / holdout="xrm", random_state=0)`` with
@@ -47,6 +51,12 @@ with a hidden flag), reading the RSS after the imports and the data creation and
 the peak RSS after ``fit`` (``VmHWM`` of /proc/self/status on Linux, not
 ``ru_maxrss``, which a child inherits from its parent across fork + exec). Plain
 ERM, cv=5 and XRM fits are measured the same way for reference.
+
+Sparse text features: a TF-IDF-like CSR matrix (50,000 documents x 20,000
+terms, 100 terms per document), the default MLP (20,000-64-2, 1 epoch, batch
+256), ERM and ``MATClassifier(cv=2)`` fitted on the CSR matrix (rows densified
+a batch at a time) and on its dense copy: fit time and peak memory, each fit
+in a fresh subprocess.
 """
 
 from __future__ import annotations
@@ -73,7 +83,7 @@ from torch import nn
 from _common import machine_description
 from skmat import MATClassifier
 from skmat.mlp import MLPModule
-from skmat.nets import MATNeuralNetClassifier, ShiftedDataset
+from skmat.nets import MATNeuralNetClassifier
 
 HERE = pathlib.Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "speed.md"
@@ -81,17 +91,23 @@ LR = 1e-3
 BATCH_SIZE = 256
 SEED = 0
 
-# name, n_samples, n_features, hidden layers, epochs
+# name, n_samples, shape of a row, hidden layers of the MLP or "cnn", epochs
 FULL_SHAPES = [
-    ("tabular", 20_000, 100, (256,), 10),
-    ("embedding", 200_000, 512, (), 3),
-    ("small", 2_000, 20, (32,), 50),
+    ("tabular", 20_000, (100,), (256,), 10),
+    ("embedding", 200_000, (512,), (), 3),
+    ("images", 10_000, (3, 32, 32), "cnn", 2),
+    ("small", 2_000, (20,), (32,), 50),
 ]
 QUICK_SHAPES = [
-    ("tabular", 2_000, 100, (256,), 2),
-    ("embedding", 10_000, 512, (), 1),
-    ("small", 500, 20, (32,), 5),
+    ("tabular", 2_000, (100,), (256,), 2),
+    ("embedding", 10_000, (512,), (), 1),
+    ("images", 1_000, (3, 32, 32), "cnn", 1),
+    ("small", 500, (20,), (32,), 5),
 ]
+# documents, terms, terms per document
+FULL_SPARSE = (50_000, 20_000, 100)
+QUICK_SPARSE = (5_000, 2_000, 50)
+SPARSE_HIDDEN = (64,)
 FULL_MEMORY = (1_000_000, 128)
 QUICK_MEMORY = (50_000, 128)
 MEMORY_BATCH = 1024
@@ -103,18 +119,68 @@ TARGET_CV5_GPU = 2.0  # MAT cv=5 / ERM, GPU
 TARGET_MEMORY = 3.0  # peak RSS / X.nbytes
 # The shapes the targets are set for; "small" (a net where per-step overhead
 # dominates) shows where training the folds together pays, without a target.
-TARGET_SHAPES = {"tabular", "embedding"}
+TARGET_SHAPES = {"tabular", "embedding", "images"}
 
 
 # ------------------------------------------------------------------------ data
-def make_data(n_samples, n_features, seed=SEED):
-    """float32 features (no float64 temporary), labels with a learnable signal."""
+def make_data(n_samples, row_shape, seed=SEED):
+    """float32 rows of any shape (no float64 temporary), labels with a learnable
+    signal in the first values of each row."""
+    if isinstance(row_shape, int):
+        row_shape = (row_shape,)
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
-    score = X[:, : min(5, n_features)].sum(axis=1)
+    X = rng.standard_normal((n_samples, *row_shape), dtype=np.float32)
+    score = X.reshape(n_samples, -1)[:, :5].sum(axis=1)
     score += rng.standard_normal(n_samples, dtype=np.float32)
     y = (score > 0).astype(np.int64)
     return X, y
+
+
+def make_tfidf(n_docs, n_terms, terms_per_doc, seed=SEED):
+    """A TF-IDF-like CSR matrix (float32, rows of unit norm, Zipf-like term
+    frequencies) and labels carried by a few keyword terms."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    ranks = np.arange(1, n_terms + 1)
+    term_p = 1.0 / ranks / np.sum(1.0 / ranks)
+    indices = rng.choice(n_terms, size=(n_docs, terms_per_doc), p=term_p)
+    values = rng.random((n_docs, terms_per_doc), dtype=np.float32) + 0.1
+    X = sp.csr_matrix(
+        (
+            values.ravel(),
+            indices.ravel(),
+            np.arange(0, indices.size + 1, terms_per_doc),
+        ),
+        shape=(n_docs, n_terms),
+        dtype=np.float32,
+    )
+    X.sum_duplicates()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
+    X = sp.diags(1.0 / np.maximum(norms, 1e-12)).astype(np.float32) @ X
+    keywords = rng.choice(np.arange(n_terms // 10, n_terms), size=20, replace=False)
+    score = np.asarray(X[:, keywords].sum(axis=1)).ravel()
+    y = (score > np.median(score)).astype(np.int64)
+    return X.tocsr(), y
+
+
+class BenchCNN(nn.Module):
+    """The images shape's CNN: two 3x3 convolutions, max pooling, linear head."""
+
+    def __init__(self, in_channels=3, size=32, n_classes=2):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Linear(32 * (size // 4) ** 2, n_classes)
+
+    def forward(self, X):
+        return self.head(self.features(X).flatten(1))
 
 
 def random_shift(n_samples, n_classes=2, seed=SEED):
@@ -124,14 +190,28 @@ def random_shift(n_samples, n_classes=2, seed=SEED):
     return np.log(np.maximum(proba, 1e-12)).astype(np.float32)
 
 
-def module_kwargs(n_features, hidden):
+def module_kwargs(row_shape, hidden):
+    if hidden == "cnn":
+        return dict(in_channels=row_shape[0], size=row_shape[-1])
+    n_features = int(np.prod(row_shape))
     return dict(n_features=n_features, n_classes=2, hidden_layer_sizes=hidden)
 
 
-def net_params(n_features, hidden, epochs, device, batch_size=BATCH_SIZE):
+def module_class(hidden):
+    return BenchCNN if hidden == "cnn" else MLPModule
+
+
+def describe_net(row_shape, hidden):
+    if hidden == "cnn":
+        return "CNN"
+    arch = "-".join(str(v) for v in (int(np.prod(row_shape)), *hidden, 2))
+    return f"{'MLP' if hidden else 'linear head'} {arch}"
+
+
+def net_params(row_shape, hidden, epochs, device, batch_size=BATCH_SIZE):
     """The skorch parameters shared by (b), (c) and (d)."""
     params = dict(
-        module=MLPModule,
+        module=module_class(hidden),
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=LR,
@@ -142,7 +222,7 @@ def net_params(n_features, hidden, epochs, device, batch_size=BATCH_SIZE):
         device=device,
     )
     params.update(
-        {f"module__{k}": v for k, v in module_kwargs(n_features, hidden).items()}
+        {f"module__{k}": v for k, v in module_kwargs(row_shape, hidden).items()}
     )
     return params
 
@@ -174,7 +254,7 @@ def run_bare(X, y, hidden, epochs, device):
     """(a) The bare loop; returns (fit wall s, epoch wall s list, epoch CPU s list)."""
     start = time.perf_counter()
     torch.manual_seed(SEED)
-    model = MLPModule(**module_kwargs(X.shape[1], hidden)).to(device)
+    model = module_class(hidden)(**module_kwargs(X.shape[1:], hidden)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     criterion = nn.CrossEntropyLoss()
     X_t = torch.from_numpy(X).to(device)
@@ -211,7 +291,7 @@ def run_skorch_default(X, y, hidden, epochs, device):
     start = time.perf_counter()
     torch.manual_seed(SEED)
     net = NeuralNetClassifier(
-        **net_params(X.shape[1], hidden, epochs, device),
+        **net_params(X.shape[1:], hidden, epochs, device),
         callbacks=[("cpu_timer", CpuEpochTimer())],
     )
     net.fit(X, y)
@@ -226,24 +306,24 @@ def run_skmat_shifted(X, y, hidden, epochs, device, shift):
     """
     start = time.perf_counter()
     net = MATNeuralNetClassifier(
-        **net_params(X.shape[1], hidden, epochs, device),
+        **net_params(X.shape[1:], hidden, epochs, device),
         callbacks=[("cpu_timer", CpuEpochTimer())],
         random_state=SEED,
     )
-    net.fit(ShiftedDataset(X, y, shift), y)
+    net.fit(X, y, mat_shift=shift)
     return _skorch_epochs(net, start)
 
 
-def mat_net(n_features, hidden, epochs, device, batch_size=BATCH_SIZE):
+def mat_net(row_shape, hidden, epochs, device, batch_size=BATCH_SIZE):
     return MATNeuralNetClassifier(
-        **net_params(n_features, hidden, epochs, device, batch_size),
+        **net_params(row_shape, hidden, epochs, device, batch_size),
         random_state=SEED,
     )
 
 
 def run_erm(X, y, hidden, epochs, device):
     """(d) ERM: the MAT net fitted plainly on (X, y)."""
-    net = mat_net(X.shape[1], hidden, epochs, device)
+    net = mat_net(X.shape[1:], hidden, epochs, device)
     net, wall, cpu = _timed(lambda: net.fit(X, y))
     return wall, cpu, {"final": float(np.sum(net.history[:, "dur"]))}
 
@@ -251,7 +331,7 @@ def run_erm(X, y, hidden, epochs, device):
 def run_mat(X, y, hidden, epochs, device, **mat_params):
     """(d) MATClassifier fit; returns wall s, CPU s and a phase breakdown."""
     clf = MATClassifier(
-        mat_net(X.shape[1], hidden, epochs, device), random_state=SEED, **mat_params
+        mat_net(X.shape[1:], hidden, epochs, device), random_state=SEED, **mat_params
     )
     clf, wall, cpu = _timed(lambda: clf.fit(X, y))
     phases = {"final": float(np.sum(clf.estimator_.history[:, "dur"]))}
@@ -299,9 +379,16 @@ FIT_PARAMS = {
 }
 
 
+# Fit variants that need a table (XRM, the folds trained together, for now).
+TABLE_ONLY = {"cv5_together", "xrm"}
+
+
 def benchmark_shape(shape, repeats, device, log):
-    name, n_samples, n_features, hidden, epochs = shape
-    X, y = make_data(n_samples, n_features)
+    name, n_samples, row_shape, hidden, epochs = shape
+    X, y = make_data(n_samples, row_shape)
+    fit_params = {
+        k: v for k, v in FIT_PARAMS.items() if X.ndim == 2 or k not in TABLE_ONLY
+    }
     shift = random_shift(n_samples)
     epoch_variants = {
         "a": lambda: run_bare(X, y, hidden, epochs, device),
@@ -314,7 +401,7 @@ def benchmark_shape(shape, repeats, device, log):
             X_dev, y, hidden, epochs, device, shift
         )
     fit_variants = {"erm": lambda: run_erm(X, y, hidden, epochs, device)}
-    for key, params in FIT_PARAMS.items():
+    for key, params in fit_params.items():
         fit_variants[key] = lambda params=params: run_mat(
             X, y, hidden, epochs, device, **params
         )
@@ -324,7 +411,7 @@ def benchmark_shape(shape, repeats, device, log):
     run_bare(Xs, ys, hidden, 1, device)
     run_skorch_default(Xs, ys, hidden, 1, device)
     run_skmat_shifted(Xs, ys, hidden, 1, device, shift[small])
-    for params in FIT_PARAMS.values():
+    for params in fit_params.values():
         run_mat(Xs, ys, hidden, 1, device, **params)
 
     epoch_runs = {k: {"wall": [], "cpu": [], "fit": []} for k in epoch_variants}
@@ -394,6 +481,8 @@ def benchmark_shape(shape, repeats, device, log):
         limits["cv5_together"] = TARGET_CV5_GPU
     result["fit_profiles"] = {}
     for key, limit in limits.items():
+        if key not in result["fit_ratio"]:
+            continue
         if max(result["fit_ratio"][key].values()) > limit:
             result["fit_profiles"][key] = profile_fit(
                 X, y, hidden, epochs, device, **FIT_PARAMS[key]
@@ -410,10 +499,11 @@ PROFILE_PARTS = [
     ),
     ("XRM twins: training and their prediction (fit_xrm)", "xrm.py", "fit_xrm"),
     ("fold nets trained together (fit_nets_together)", "vectorized.py", "_train"),
-    ("fold copies of X (sklearn _safe_indexing)", "_indexing.py", "_safe_indexing"),
+    ("fold copies of X (take_rows)", "_inputs.py", "take_rows"),
     ("held-out prediction (skorch predict_proba)", "net.py", "predict_proba"),
     ("twins' prediction on the training set", "xrm.py", "predict_proba_twins"),
-    ("input validation (validate_data)", "validation.py", "validate_data"),
+    ("input validation (check_X)", "_inputs.py", "check_X"),
+    ("float32 copy of X for the nets (for_nets)", "_inputs.py", "for_nets"),
     ("the shift (mat_shift)", "transition.py", "mat_shift"),
 ]
 
@@ -421,7 +511,7 @@ PROFILE_PARTS = [
 def profile_fit(X, y, hidden, epochs, device, **mat_params):
     """cProfile of one MATClassifier fit, summed into named parts (seconds)."""
     clf = MATClassifier(
-        mat_net(X.shape[1], hidden, epochs, device), random_state=SEED, **mat_params
+        mat_net(X.shape[1:], hidden, epochs, device), random_state=SEED, **mat_params
     )
     prof = cProfile.Profile()
     prof.enable()
@@ -444,11 +534,10 @@ def profile_epoch(X, y, hidden, device, shift, top=15):
     """cProfile of one epoch of (c), to say where the time over (a) goes."""
     prof = cProfile.Profile()
     net = MATNeuralNetClassifier(
-        **net_params(X.shape[1], hidden, 1, device), random_state=SEED
+        **net_params(X.shape[1:], hidden, 1, device), random_state=SEED
     )
-    dataset = ShiftedDataset(X, y, shift)
     prof.enable()
-    net.fit(dataset, y)
+    net.fit(X, y, mat_shift=shift)
     prof.disable()
     stream = io.StringIO()
     stats = pstats.Stats(prof, stream=stream)
@@ -497,13 +586,31 @@ def _peak_rss_mb():
     return _maxrss_mb() if hwm is None else hwm
 
 
-def memory_child(kind, n_samples, n_features, device):
-    """Runs in a fresh process: one fit, prints its memory as JSON."""
-    X, y = make_data(n_samples, n_features)
+def memory_child(kind, shape, device, data="dense"):
+    """Runs in a fresh process: one fit, prints its memory as JSON.
+
+    ``data`` is "dense" (a float32 table of ``shape`` = (rows, columns), linear
+    head, batch 1024) or "tfidf-sparse" / "tfidf-dense" (``shape`` = (documents,
+    terms, terms per document), the default MLP on the CSR matrix or its dense
+    copy, batch 256).
+    """
+    if data == "dense":
+        X, y = make_data(shape[0], shape[1])
+        hidden, batch_size = (), MEMORY_BATCH
+    else:
+        X, y = make_tfidf(*shape)
+        if data == "tfidf-dense":
+            X = X.toarray()
+        hidden, batch_size = SPARSE_HIDDEN, BATCH_SIZE
+    x_mb = (
+        (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
+        if hasattr(X, "indptr")
+        else X.nbytes
+    ) / 2**20
     gc.collect()
     base_rss = _current_rss_mb()
     base_peak = _peak_rss_mb()
-    net = mat_net(n_features, (), 1, device, batch_size=MEMORY_BATCH)
+    net = mat_net(X.shape[1:], hidden, 1, device, batch_size=batch_size)
     start = time.perf_counter()
     if kind == "erm":
         net.fit(X, y)
@@ -512,7 +619,8 @@ def memory_child(kind, n_samples, n_features, device):
     wall = time.perf_counter() - start
     out = dict(
         kind=kind,
-        X_mb=X.nbytes / 2**20,
+        data=data,
+        X_mb=x_mb,
         base_rss_mb=base_rss,
         base_peak_mb=base_peak,
         peak_mb=_peak_rss_mb(),
@@ -522,7 +630,7 @@ def memory_child(kind, n_samples, n_features, device):
     print("MEMORY_RESULT " + json.dumps(out))
 
 
-def benchmark_memory(n_samples, n_features, device, log, kinds):
+def benchmark_memory(shape, device, log, kinds, data="dense"):
     results = {}
     for kind in kinds:
         cmd = [
@@ -530,9 +638,10 @@ def benchmark_memory(n_samples, n_features, device, log, kinds):
             str(pathlib.Path(__file__).resolve()),
             "--_memory-child",
             kind,
+            "--_memory-data",
+            data,
             "--_memory-shape",
-            str(n_samples),
-            str(n_features),
+            *[str(v) for v in shape],
             "--device",
             device,
             "--threads",
@@ -549,7 +658,7 @@ def benchmark_memory(n_samples, n_features, device, log, kinds):
         results[kind] = json.loads(lines[-1].split(" ", 1)[1])
         r = results[kind]
         log(
-            f"  [memory] {kind}: baseline {r['base_rss_mb']:.0f} MB, "
+            f"  [memory {data}] {kind}: baseline {r['base_rss_mb']:.0f} MB, "
             f"peak {r['peak_mb']:.0f} MB ({r['wall']:.1f} s)"
         )
     return results
@@ -562,7 +671,7 @@ def _status(value, target):
     return f"MISS (+{value / target - 1:.0%})"
 
 
-def render(args, shapes_results, memory, memory_shape, info):
+def render(args, shapes_results, memory, memory_shape, info, sparse=None):
     device = args.device
     on_gpu = torch.device(device).type == "cuda"
     options = ""
@@ -575,7 +684,8 @@ def render(args, shapes_results, memory, memory_shape, info):
     if args.threads is not None:
         options += f" --threads {args.threads}"
     lines = [
-        "# Speed and memory",
+        f"# Speed and memory ({'GPU' if on_gpu else 'CPU'}, "
+        f"{args.threads or 'default'} torch thread{'' if args.threads == 1 else 's'})",
         "",
         f"Command: `python benchmarks/speed.py{options}`"
         + (" (**quick smoke run, small sizes: not the benchmark**)" * args.quick)
@@ -589,7 +699,10 @@ def render(args, shapes_results, memory, memory_shape, info):
         f"{info['load_start']:.1f} at the start, {info['load_end']:.1f} at the end "
         f"(on {os.cpu_count()} cores).",
         "",
-        "Every variant uses `skmat.mlp.MLPModule`, `CrossEntropyLoss`, Adam "
+        "Every variant uses the shape's network (`skmat.mlp.MLPModule`, or the "
+        "images shape's CNN: two 3x3 convolutions of 16 and 32 channels, each "
+        "followed by ReLU and 2x2 max pooling, then a linear head), "
+        "`CrossEntropyLoss`, Adam "
         "(lr 1e-3), batch size 256, shuffled batches, every row in training (no "
         "validation split), the same float32 data and the same number of epochs.",
         "",
@@ -599,10 +712,11 @@ def render(args, shapes_results, memory, memory_shape, info):
         "- (b) skorch's `NeuralNetClassifier` with its default data path "
         "(`skorch.dataset.Dataset`: one `__getitem__` per row, then torch's "
         "`default_collate`); only `train_split=None` and `verbose=0` changed.",
-        "- (c) skmat's final-network training: `MATNeuralNetClassifier` fitted on "
-        "`ShiftedDataset(X, y, shift)` (NumPy X, as `MATClassifier` passes it) "
-        "with a random valid shift (log of Dirichlet(1, 1) probabilities): one "
-        "tensor gather per batch through `__getitems__`.",
+        "- (c) skmat's final-network training: `MATNeuralNetClassifier` fitted "
+        "with `fit(X, y, mat_shift=shift)` (NumPy X, as `MATClassifier` passes "
+        "it) and a random valid shift (log of Dirichlet(1, 1) probabilities): "
+        "skorch's own loop over skorch's `Dataset`, each batch gathered at once "
+        "(one tensor gather, through `__getitems__`) with its rows' shift.",
         "- (d) ERM = the same `MATNeuralNetClassifier` fitted plainly on `(X, y)` "
         "(the final network without the held-out phase); MAT = "
         "`MATClassifier(net, cv=2 | cv=5 | holdout='xrm', random_state=0)` with "
@@ -630,18 +744,21 @@ def render(args, shapes_results, memory, memory_shape, info):
         "'final net' are the epoch loops' own times (skorch `dur`, "
         "`XRMResult.fit_time`; for the folds trained together, the joint "
         "epochs once); 'other' is the rest of `fit` (validation, splitting, "
-        "held-out prediction of each fold's test rows, the shift). The folds read "
-        "their rows of X in place (no copy of X).",
+        "held-out prediction of each fold's test rows, the shift). Each fold "
+        "trains on a copy of its rows of X, made when the fold starts, as "
+        "`cross_val_predict` does (the folds trained together read X in "
+        "place). XRM and the folds trained together take tables only (for "
+        "now): the images shape has no such fits.",
         "",
     ]
     summary = []
     for res in shapes_results:
-        name, n_samples, n_features, hidden, epochs = res["shape"]
-        arch = "-".join(str(v) for v in (n_features, *hidden, 2))
-        kind = "MLP" if hidden else "linear head"
+        name, n_samples, row_shape, hidden, epochs = res["shape"]
+        rows = " x ".join(str(v) for v in (f"{n_samples:,}", *row_shape))
         lines += [
-            f"## {name}: {n_samples:,} x {n_features} float32 "
-            f"({res['X_mb']:.0f} MB), {kind} {arch}, {epochs} epoch(s)",
+            f"## {name}: {rows} float32 "
+            f"({res['X_mb']:.0f} MB), {describe_net(row_shape, hidden)}, "
+            f"{epochs} epoch(s)",
             "",
             "| variant | s / epoch | CPU s / epoch | fit wall s | / (a) | "
             "/ (a) CPU | target | status | status CPU |",
@@ -789,6 +906,31 @@ def render(args, shapes_results, memory, memory_shape, info):
                 f"| {r['wall']:.1f} | {target} | {status} |"
             )
         lines.append("")
+    if sparse:
+        n_docs, n_terms, per_doc = sparse["shape"]
+        lines += [
+            f"## Sparse text features: {n_docs:,} documents x {n_terms:,} terms "
+            f"({per_doc} per document), MLP {n_terms}-{SPARSE_HIDDEN[0]}-2, 1 "
+            "epoch, batch 256",
+            "",
+            "A TF-IDF-like CSR matrix (float32, unit-norm rows) and its dense copy, "
+            "each fit in a fresh process, measured like the peak memory above. On "
+            "the CSR matrix the rows of each batch are densified when the batch "
+            "is gathered; 'X MB' is the size of the matrix (data, indices and "
+            "row pointers for CSR).",
+            "",
+            "| fit | X | X MB | baseline RSS MB | peak RSS MB | peak - baseline MB "
+            "| fit s |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for (data, kind), r in sparse["results"].items():
+            form = "CSR" if data == "tfidf-sparse" else "dense"
+            lines.append(
+                f"| {FIT_LABELS[kind]} | {form} "
+                f"| {r['X_mb']:.0f} | {r['base_rss_mb']:.0f} | {r['peak_mb']:.0f} "
+                f"| {r['peak_mb'] - r['base_rss_mb']:.0f} | {r['wall']:.1f} |"
+            )
+        lines.append("")
     lines += [
         "## Targets",
         "",
@@ -855,7 +997,7 @@ def parse_args(argv=None):
         "--shapes",
         nargs="+",
         default=None,
-        help="only these shapes (tabular, embedding)",
+        help="only these shapes (tabular, embedding, images, small)",
     )
     parser.add_argument(
         "--output",
@@ -868,10 +1010,16 @@ def parse_args(argv=None):
     parser.add_argument(
         "--_memory-shape",
         dest="memory_shape",
-        nargs=2,
+        nargs="+",
         type=int,
         default=None,
         help=argparse.SUPPRESS,
+    )
+    parser.add_argument(
+        "--_memory-data", dest="memory_data", default="dense", help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--skip-sparse", action="store_true", help="skip the sparse-features part"
     )
     args = parser.parse_args(argv)
     if args.repeats is None:
@@ -884,7 +1032,9 @@ def main(argv=None):
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     if args.memory_child:
-        memory_child(args.memory_child, *args.memory_shape, args.device)
+        memory_child(
+            args.memory_child, args.memory_shape, args.device, args.memory_data
+        )
         return
     from skmat.nets import check_device
 
@@ -906,17 +1056,28 @@ def main(argv=None):
     if not args.skip_memory:
         log(f"peak memory: {memory_shape[0]:,} x {memory_shape[1]}")
         memory = benchmark_memory(
-            *memory_shape,
+            memory_shape,
             args.device,
             log,
             kinds=("erm", "cv2", "cv5", "cv5_together", "xrm"),
         )
+    sparse = None
+    if not args.skip_sparse:
+        sparse_shape = QUICK_SPARSE if args.quick else FULL_SPARSE
+        log(f"sparse features: {sparse_shape[0]:,} x {sparse_shape[1]:,}")
+        results = {}
+        for data in ("tfidf-sparse", "tfidf-dense"):
+            found = benchmark_memory(
+                sparse_shape, args.device, log, kinds=("erm", "cv2"), data=data
+            )
+            results.update({(data, kind): r for kind, r in found.items()})
+        sparse = {"shape": sparse_shape, "results": results}
     info = dict(
         seconds=time.perf_counter() - start,
         load_start=load_start,
         load_end=os.getloadavg()[0],
     )
-    text = render(args, shapes_results, memory, memory_shape, info)
+    text = render(args, shapes_results, memory, memory_shape, info, sparse)
     print(text)
     if args.output != "-":
         out = pathlib.Path(args.output)
