@@ -16,8 +16,6 @@ batch size (256) and epochs, for the shapes the targets are set for:
 
 and a fourth, without targets, where per-step overhead dominates and training
 the folds together pays most: ``small``: 2,000 x 20, MLP 20-32-2, 50 epochs.
-XRM and the folds trained together take tables only (for now): the images
-shape has no such fits.
 
 Per shape:
 
@@ -336,16 +334,17 @@ def run_mat(X, y, hidden, epochs, device, **mat_params):
     clf, wall, cpu = _timed(lambda: clf.fit(X, y))
     phases = {"final": float(np.sum(clf.estimator_.history[:, "dur"]))}
     if hasattr(clf, "xrm_"):
-        phases["holdout_train"] = clf.xrm_.fit_time
+        phases["holdout_train"] = float(np.sum(clf.xrm_.history[:, "dur"]))
     elif mat_params.get("vectorize") is True:
-        # Trained together: every net's epochs are the same joint epochs.
-        phases["holdout_train"] = float(
-            max(np.sum(m.history[:, "dur"]) for m in clf.holdout_estimators_)
-        )
+        # Trained together as one net, whose epochs the fold nets do not keep:
+        # the rest of the fit, the final net's epochs aside.
+        phases["holdout_train"] = None
     else:
         phases["holdout_train"] = float(
             sum(np.sum(m.history[:, "dur"]) for m in clf.holdout_estimators_)
         )
+    if phases["holdout_train"] is None:
+        phases["holdout_train"] = wall - phases["final"]
     phases["other"] = wall - phases["final"] - phases["holdout_train"]
     return wall, cpu, phases
 
@@ -369,8 +368,8 @@ FIT_LABELS = {
 # every row of every batch, then the final net.
 WORK_RATIO = {"erm": 1.0, "cv2": 2.0, "cv5": 5.0, "cv5_together": 5.0, "xrm": 3.0}
 # MATClassifier parameters of each fit variant: "cv5" fits the folds one by one,
-# "cv5_together" in one vectorized pass (MATClassifier's default, "auto", picks
-# the latter on a GPU and the former on CPU).
+# "cv5_together" as one joint net (MATClassifier's default, "auto", picks the
+# latter on a GPU and the former on CPU).
 FIT_PARAMS = {
     "cv2": dict(cv=2),
     "cv5": dict(cv=5, vectorize=False),
@@ -379,16 +378,10 @@ FIT_PARAMS = {
 }
 
 
-# Fit variants that need a table (XRM, the folds trained together, for now).
-TABLE_ONLY = {"cv5_together", "xrm"}
-
-
 def benchmark_shape(shape, repeats, device, log):
     name, n_samples, row_shape, hidden, epochs = shape
     X, y = make_data(n_samples, row_shape)
-    fit_params = {
-        k: v for k, v in FIT_PARAMS.items() if X.ndim == 2 or k not in TABLE_ONLY
-    }
+    fit_params = FIT_PARAMS
     shift = random_shift(n_samples)
     epoch_variants = {
         "a": lambda: run_bare(X, y, hidden, epochs, device),
@@ -498,7 +491,11 @@ PROFILE_PARTS = [
         "run_single_epoch",
     ),
     ("XRM twins: training and their prediction (fit_xrm)", "xrm.py", "fit_xrm"),
-    ("fold nets trained together (fit_nets_together)", "vectorized.py", "_train"),
+    (
+        "fold nets trained together (fit_folds_together)",
+        "together.py",
+        "fit_folds_together",
+    ),
     ("fold copies of X (take_rows)", "_inputs.py", "take_rows"),
     ("held-out prediction (skorch predict_proba)", "net.py", "predict_proba"),
     ("twins' prediction on the training set", "xrm.py", "predict_proba_twins"),
@@ -722,9 +719,12 @@ def render(args, shapes_results, memory, memory_shape, info, sparse=None):
         "`MATClassifier(net, cv=2 | cv=5 | holdout='xrm', random_state=0)` with "
         "`holdout_estimator=None` (a copy of the net, same epochs); cv=5 twice: "
         "folds fitted one by one (`vectorize=False`, MATClassifier's choice on CPU) "
-        "and trained together in one vectorized pass (`vectorize=True`, its choice "
-        "on a GPU: one `torch.vmap` forward and backward of the 5 nets per step, "
-        "one optimizer update). Ratio = time of "
+        "and trained together as one skorch net (`vectorize=True`, its choice on "
+        "a GPU: a module holding the 5 copies' stacked parameters, each copy's "
+        "loss over its own rows, one optimizer step; on CPU the copies run one "
+        "after the other on their own rows, on a GPU in one `torch.vmap` call; "
+        "the joint batch is 5/4 of 256 so that each copy sees 256 of its own "
+        "rows per step). Ratio = time of "
         "`MATClassifier.fit` / time of the ERM `fit`. 'work' is the rows x epochs "
         "of training relative to ERM: cv=k trains k nets on (k-1)/k of the rows, "
         "then the final net (k); XRM trains each row in one twin and runs the "
@@ -741,14 +741,13 @@ def render(args, shapes_results, memory, memory_shape, info, sparse=None):
         "same way around its epoch loop. The CPU-time columns are what each "
         "variant costs when the machine is shared (other processes ran on these "
         "cores); wall-clock is what the targets name. 'held-out training', "
-        "'final net' are the epoch loops' own times (skorch `dur`, "
-        "`XRMResult.fit_time`; for the folds trained together, the joint "
-        "epochs once); 'other' is the rest of `fit` (validation, splitting, "
-        "held-out prediction of each fold's test rows, the shift). Each fold "
-        "trains on a copy of its rows of X, made when the fold starts, as "
-        "`cross_val_predict` does (the folds trained together read X in "
-        "place). XRM and the folds trained together take tables only (for "
-        "now): the images shape has no such fits.",
+        "'final net' are the epoch loops' own times (skorch `dur` of the fold "
+        "nets, of the XRM twin net and of the final net; for the folds trained "
+        "together, whose joint net is not kept, the rest of the fit); 'other' is "
+        "the rest of `fit` (validation, splitting, held-out prediction of each "
+        "fold's test rows, the shift). Each fold fitted alone trains on a copy "
+        "of its rows of X, made when the fold starts, as `cross_val_predict` "
+        "does; the folds trained together and the XRM twins read X in place.",
         "",
     ]
     summary = []

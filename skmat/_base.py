@@ -20,7 +20,6 @@ from ._inputs import (
     check_fit_X,
     check_X,
     flat_width,
-    largest_magnitude,
     n_rows,
     naming,
 )
@@ -93,36 +92,6 @@ def validate_fit_data(estimator, X, y):
             f"{encoder.classes_[0]!r}."
         )
     return X, encoder.transform(y), encoder.classes_
-
-
-def check_trained(net, X, name="the network"):
-    """Raise if the training of a fitted skorch net was interrupted or diverged.
-
-    skorch ends training quietly on ``KeyboardInterrupt``; inside an estimator
-    that would leave a half-trained network in a "fitted" estimator, so the
-    interrupt is raised again (the fit transaction then restores the previous
-    state). A loss that overflows (huge feature values, a learning rate far too
-    large) turns the weights into NaN, and the network would predict NaN: that
-    is a ValueError naming ``X``.
-    """
-    if getattr(net, "interrupted_", False):
-        raise KeyboardInterrupt(f"the training of {name} was interrupted")
-    module = getattr(net, "module_", None)
-    if module is None:
-        return
-    for tensor in [*module.parameters(), *module.buffers()]:
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            largest = largest_magnitude(X)
-            held = (
-                ""
-                if largest is None
-                else f"X holds values up to {largest:.3g} in absolute value; "
-            )
-            raise ValueError(
-                f"training of {name} diverged: its weights became NaN or infinite. "
-                f"{held}scale X (e.g. with sklearn.preprocessing.StandardScaler) or "
-                "lower the learning rate."
-            )
 
 
 def make_net(

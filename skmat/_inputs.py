@@ -324,6 +324,8 @@ def check_rows(X):
             raise naming(exc, "X") from exc
         data = checked.data if sp.issparse(checked) else checked
         _check_dtype(data.dtype, "X")
+        if data.dtype.kind == "f" and data.dtype != np.float32 and data.size:
+            _check_float_range(max(float(data.max()), -float(data.min())), "X")
     else:
         _check_other(X)
     return n_rows(X)

@@ -57,7 +57,6 @@ batch orders: differences in the results come from the methods alone.
 
 from __future__ import annotations
 
-import functools
 import numbers
 
 import numpy as np
@@ -72,7 +71,6 @@ from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
 from ._base import (
     NetClassifierMixin,
-    check_trained,
     fit_transaction,
     make_net,
     validate_fit_data,
@@ -80,11 +78,11 @@ from ._base import (
 from ._inputs import for_nets, n_rows
 from .nets import (
     SHIFT_PARAM,
-    MATNeuralNetBinaryClassifier,
-    MATNeuralNetClassifier,
     ShiftedLossMixin,
-    _mat_class_for,
+    as_mat_net,
     check_device,
+    check_trained,
+    per_example_losses,
 )
 
 __all__ = [
@@ -128,6 +126,7 @@ class _ReweightedLossMixin:
     """
 
     _row_data_params = (*ShiftedLossMixin._row_data_params, WEIGHT_PARAM, GROUP_PARAM)
+    _class_prefix = "Reweighted"
 
     def __init__(self, *args, group_dro_eta=None, n_groups=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,23 +159,13 @@ class _ReweightedLossMixin:
         use_dro = self.group_dro_eta is not None and group is not None
         if weight is None and not use_dro:
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        losses = self._per_example_loss(y_pred, y_true, X, training)
+        losses = per_example_losses(
+            super().get_loss, self, y_pred, y_true, X=X, training=training
+        )
         if use_dro:
             return self._group_dro_loss(losses, group.to(losses.device), training)
         weight = weight.to(device=losses.device, dtype=losses.dtype)
         return (weight * losses).sum() / weight.sum()
-
-    def _per_example_loss(self, y_pred, y_true, X, training):
-        # The MAT net computes the loss (shift, NLLLoss/CrossEntropyLoss/binary
-        # cases); the criterion only has to keep one loss per example.
-        criterion = self.criterion_
-        reduction = criterion.reduction
-        criterion.reduction = "none"
-        try:
-            losses = super().get_loss(y_pred, y_true, X=X, training=training)
-        finally:
-            criterion.reduction = reduction
-        return losses.reshape(-1)
 
     def _group_dro_loss(self, losses, group, training):
         # Sagawa et al. (2020), Algorithm 1: q <- q * exp(eta * loss_g), normalised
@@ -194,70 +183,11 @@ class _ReweightedLossMixin:
         return (q * group_loss).sum()
 
 
-class _ReweightedNeuralNetClassifier(_ReweightedLossMixin, MATNeuralNetClassifier):
-    """MAT's net with per-row weights and GroupDRO (private to the baselines)."""
-
-
-class _ReweightedNeuralNetBinaryClassifier(
-    _ReweightedLossMixin, MATNeuralNetBinaryClassifier
-):
-    """MAT's binary net with per-row weights and GroupDRO (private)."""
-
-
-_KNOWN_REWEIGHTED = {
-    NeuralNetClassifier: _ReweightedNeuralNetClassifier,
-    MATNeuralNetClassifier: _ReweightedNeuralNetClassifier,
-    NeuralNetBinaryClassifier: _ReweightedNeuralNetBinaryClassifier,
-    MATNeuralNetBinaryClassifier: _ReweightedNeuralNetBinaryClassifier,
-}
-
-
-@functools.cache
-def _reweighted_class_for(base):
-    """The reweighted, MAT-enabled subclass of a skorch classifier class."""
-    if issubclass(base, _ReweightedLossMixin):
-        return base
-    if base in _KNOWN_REWEIGHTED:
-        return _KNOWN_REWEIGHTED[base]
-    if "_mat_base" in vars(base):
-        # A class made at run time by skmat.nets: one class per user class, which
-        # is also what pickling records.
-        return _reweighted_class_for(vars(base)["_mat_base"])
-    return type(
-        f"Reweighted{base.__name__}",
-        (_ReweightedLossMixin, _mat_class_for(base)),
-        {
-            "__module__": __name__,
-            "__reduce__": _reduce_reweighted_net,
-            "_reweighted_base": base,
-        },
-    )
-
-
-def _reduce_reweighted_net(self):
-    return (_new_reweighted_net, (type(self)._reweighted_base,), self.__getstate__())
-
-
-def _new_reweighted_net(base):
-    cls = _reweighted_class_for(base)
-    return cls.__new__(cls)
-
-
 def _as_reweighted_net(net, **params):
-    """Like :func:`skmat.nets.as_mat_net`, with :class:`_ReweightedLossMixin`."""
-    template = clone(net)
-    cls = _reweighted_class_for(type(template))
-    kwargs = template.get_params(deep=False)
-    kwargs.update(params)
-    new = cls(**kwargs)
-    if hasattr(template, "_metadata_request"):
-        new._metadata_request = template._metadata_request
-    return new
+    """:func:`skmat.nets.as_mat_net` with :class:`_ReweightedLossMixin` in front."""
+    return as_mat_net(net, mixin=_ReweightedLossMixin, **params)
 
 
-# ---------------------------------------------------------------------------
-# Helpers shared with MATClassifier (candidates for a private skmat module)
-# ---------------------------------------------------------------------------
 # ---------------------------------------------------------------------------
 # The estimators
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._inputs import splitter_X, take_rows
-from .vectorized import fit_nets_together
+from .together import fit_folds_together
 
 __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
 
@@ -61,11 +61,11 @@ def cross_val_holdout_proba(
     verbose : int, default=0
         If > 0, print which fold is being fitted (and joblib's progress).
     together : bool, default=False
-        Train the fold models together in one vectorized pass
-        (:func:`skmat.vectorized.fit_nets_together`) instead of one ``fit``
-        each; needs a skmat net that
-        :func:`~skmat.vectorized.unsupported_reason` accepts, ``X`` as an
-        ndarray and no ``params``. ``n_jobs`` is then unused.
+        Train the fold models together as one net
+        (:func:`skmat.together.fit_folds_together`) instead of one ``fit``
+        each; needs a skorch net that
+        :func:`~skmat.together.unsupported_reason` accepts and no ``params``.
+        ``n_jobs`` is then unused.
 
     Returns
     -------
@@ -156,15 +156,16 @@ def _fit_folds_together(estimator, X, y, splits, params, verbose):
             f"[skmat] held-out folds: fitting {n_folds} copies of "
             f"{type(estimator).__name__} together"
         )
-    models = [clone(estimator) for _ in splits]
     try:
-        fit_nets_together(models, X, y, [train for train, _ in splits])
+        joint = fit_folds_together(estimator, X, y, splits)
     except Exception as exc:
         _raise_with_note(
             exc, f"raised while fitting the {n_folds} held-out models together"
         )
+    if getattr(joint, "interrupted_", False):
+        raise KeyboardInterrupt(f"the {n_folds} held-out folds were interrupted")
     results = []
-    for index, (model, (_, test)) in enumerate(zip(models, splits)):
+    for index, (model, (_, test)) in enumerate(zip(joint.fold_nets(estimator), splits)):
         try:
             X_test = take_rows(X, test)
             results.append((model, _predict_fold(model, X_test, index, n_folds)))

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -27,26 +26,20 @@ from skorch import NeuralNet
 from ._base import (
     SKORCH_CLASSIFIERS,
     NetClassifierMixin,
-    check_trained,
     fit_transaction,
     make_net,
     validate_fit_data,
 )
-from ._inputs import check_X, describe, for_nets, is_table, n_rows, splitter_X
+from ._inputs import check_X, for_nets, n_rows, splitter_X
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .mlp import mlp_net
-from .nets import SHIFT_PARAM, check_device
+from .nets import SHIFT_PARAM, check_device, check_trained
+from .together import unsupported_reason
 from .transition import mat_shift
-from .vectorized import unsupported_reason
 from .xrm import fit_xrm
 
 __all__ = ["MATClassifier"]
-
-
-def _is_dense_table(X):
-    """What XRM and the folds trained together take for now: a dense 2-D table."""
-    return is_table(X) and not sp.issparse(X)
 
 
 class MATClassifier(
@@ -112,19 +105,19 @@ class MATClassifier(
         because it was best or tied on the problems measured in
         ``benchmarks/results/temperature.md``.
     vectorize : {"auto", True, False}, default="auto"
-        Whether the held-out networks train together in one pass. With
-        ``holdout="cv"`` and a skorch held-out net: ``True`` trains the K fold
-        copies together (:func:`skmat.vectorized.fit_nets_together`: stacked
-        parameters, the K forwards and backwards of a step in one ``torch.vmap``
-        call on a GPU, one optimizer update; equal to separate fits up to float
-        rounding, dropout draws aside), ``False`` fits them one by one (in
-        parallel with ``n_jobs``), ``"auto"`` trains them together on a GPU (or
-        MPS) when the net allows it (:func:`skmat.vectorized.unsupported_reason`:
-        ``train_split=None``, SGD/Adam/AdamW, epoch-level callbacks...), one by
-        one otherwise. On CPU, ``True`` pays where skorch's per-step overhead
-        dominates (small networks and batches; ``benchmarks/results/speed.md``).
-        With ``holdout="xrm"`` it is :func:`skmat.xrm.fit_xrm`'s ``vectorize``
-        (vmap of the twins).
+        Whether the held-out networks train together. With ``holdout="cv"`` and
+        a skorch held-out net: ``True`` trains the K fold copies together as one
+        skorch net (:func:`skmat.together.fit_folds_together`: the user's net
+        class around a module holding the K copies' stacked parameters, each
+        copy's loss over its own training rows only, one optimizer step for
+        all; the K forwards run in one ``torch.vmap`` call on a GPU);
+        ``False`` fits them one by one (in parallel with ``n_jobs``);
+        ``"auto"`` trains them together on a GPU (or MPS) when the net allows
+        it (:func:`skmat.together.unsupported_reason`: ``train_split=None``,
+        an elementwise optimizer, no callback acting on gradients), one by one
+        otherwise. With ``holdout="xrm"`` it is the twins'
+        ``vectorize`` (:func:`skmat.xrm.fit_xrm`: ``True`` runs both twins in
+        one ``torch.vmap`` call, ``"auto"`` does so on accelerators).
     device : str or torch.device, default=None
         Torch device of the final network and of the default held-out network
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own
@@ -168,8 +161,9 @@ class MATClassifier(
     holdout_estimators_ : list of fitted classifiers
         With ``holdout="cv"``: the fold models, in split order; used again by
         :meth:`infer_groups`.
-    xrm_ : skmat.xrm.XRMResult
-        With ``holdout="xrm"``: the twins and their training record.
+    xrm_ : skorch net with :class:`skmat.xrm.XRMMixin`
+        With ``holdout="xrm"``: the fitted twin net (its history records the
+        flip rate of each epoch).
     xrm_assignment_ : ndarray of shape (n_samples,)
         With ``holdout="xrm"``: the twin (0 or 1) that trained on each example.
     xrm_flip_rate_ : float
@@ -378,7 +372,7 @@ class MATClassifier(
                 f"{type(holdout).__name__}"
             )
         is_net = isinstance(holdout, SKORCH_CLASSIFIERS)
-        together = self._folds_together(X, holdout, is_net, routed)
+        together = self._folds_together(holdout, is_net, routed)
         proba, models = cross_val_holdout_proba(
             holdout,
             X_net if is_net else X,
@@ -392,13 +386,11 @@ class MATClassifier(
         )
         return proba, {"holdout_estimators_": models}
 
-    def _folds_together(self, X, holdout, is_net, routed):
+    def _folds_together(self, holdout, is_net, routed):
         """Whether the CV fold nets train together (see ``vectorize``)."""
         if self.vectorize is False:
             return False
-        if not _is_dense_table(X):
-            reason = f"X is {describe(X)}, not a dense 2-D table"
-        elif not is_net:
+        if not is_net:
             reason = (
                 "holdout_estimator is not a skorch net "
                 f"({type(self.holdout_estimator).__name__})"
@@ -419,11 +411,6 @@ class MATClassifier(
         return torch.device(holdout.device or "cpu").type in ("cuda", "mps")
 
     def _xrm_holdout(self, X, y, n_classes, net, seed):
-        if not _is_dense_table(X):
-            raise ValueError(
-                f"holdout='xrm' trains its twins on dense 2-D tables only, and X is "
-                f"{describe(X)}; use holdout='cv' (any input kind)."
-            )
         template = self._holdout_net(net, X, n_classes, seed)
         if template is None:
             raise TypeError(
@@ -437,7 +424,7 @@ class MATClassifier(
                 "[MATClassifier] held-out probabilities from XRM twins "
                 f"({template.max_epochs} epochs)"
             )
-        result = fit_xrm(
+        proba, twins = fit_xrm(
             template,
             X,
             y,
@@ -446,17 +433,12 @@ class MATClassifier(
             vectorize=self.vectorize,
             verbose=self.verbose,
         )
-        return result.holdout_proba, {
-            "xrm_": result,
-            "xrm_assignment_": result.assignment,
-            "xrm_flip_rate_": result.flip_rate,
+        check_trained(twins, X, "the XRM twins")
+        return proba, {
+            "xrm_": twins,
+            "xrm_assignment_": twins.xrm_assignment_,
+            "xrm_flip_rate_": twins.xrm_flip_rate_,
         }
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # XRM and the fold nets trained together take dense tables only (for now).
-        tags.input_tags.sparse = self.holdout != "xrm" and self.vectorize is not True
-        return tags
 
     # ------------------------------------------------------------ routing
     def _route(self, fit_params):
@@ -558,10 +540,6 @@ class MATClassifier(
                 f"{'no sequence' if n_labels is None else f'{n_labels} labels'}."
             )
         if hasattr(self, "xrm_"):
-            if not _is_dense_table(X):
-                raise ValueError(
-                    f"the XRM twins take dense 2-D tables only, and X is {describe(X)}."
-                )
             predictions = self.xrm_.predict_proba_twins(X)
         elif hasattr(self, "holdout_estimators_"):
             n_classes = len(self.classes_)

@@ -52,7 +52,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, default_collate
 from torch.utils.data._utils.collate import default_collate_fn_map
 
-from ._inputs import as_gatherable, can_gather, describe, gather_rows
+from ._inputs import as_gatherable, can_gather, describe, gather_rows, largest_magnitude
 
 __all__ = [
     "SHIFT_PARAM",
@@ -61,9 +61,13 @@ __all__ = [
     "MATNeuralNetClassifier",
     "MATNeuralNetBinaryClassifier",
     "as_mat_net",
+    "net_class",
+    "per_example_losses",
+    "class_logits",
     "output_kind",
     "net_logits",
     "check_device",
+    "check_trained",
 ]
 
 #: Name of the fit parameter that carries MAT's per-example shift.
@@ -488,42 +492,91 @@ _KNOWN_CLASSES = {
 }
 
 
+def _user_class(cls):
+    """The user's class behind a class made by :func:`net_class` (or ``cls``)."""
+    return vars(cls).get("_skmat_bases", (cls,))[0]
+
+
 @functools.cache
-def _mat_class_for(base):
-    """The MAT-enabled subclass of a skorch classifier class (made once per base)."""
-    if issubclass(base, ShiftedLossMixin):
+def net_class(base, mixin=None):
+    """A skorch classifier class with MAT's shifted loss (and ``mixin``) in front.
+
+    ``NeuralNetClassifier`` and ``NeuralNetBinaryClassifier`` give
+    :class:`MATNeuralNetClassifier` and :class:`MATNeuralNetBinaryClassifier`;
+    any other class gets a subclass with :class:`ShiftedLossMixin` in front, so
+    the user's own overrides stay in force; ``mixin`` (skmat's reweighting, XRM
+    or folds mixins) goes in front of that. Each class is made once and pickles
+    by recording its bases.
+
+    Parameters
+    ----------
+    base : type
+        A skorch classifier class.
+    mixin : type, default=None
+        A mixin class with a ``_class_prefix`` attribute.
+
+    Returns
+    -------
+    cls : type
+
+    Examples
+    --------
+    >>> from skorch import NeuralNetClassifier
+    >>> from skmat.nets import net_class
+    >>> net_class(NeuralNetClassifier).__name__
+    'MATNeuralNetClassifier'
+    """
+    base = _user_class(base)
+    if mixin is not None and issubclass(base, mixin):
         return base
-    if base in _KNOWN_CLASSES:
-        return _KNOWN_CLASSES[base]
-    return type(
-        f"MAT{base.__name__}",
-        (ShiftedLossMixin, base),
-        {"__module__": __name__, "__reduce__": _reduce_dynamic_net, "_mat_base": base},
+    if issubclass(base, ShiftedLossMixin):
+        mat = base
+    elif base in _KNOWN_CLASSES:
+        mat = _KNOWN_CLASSES[base]
+    else:
+        mat = _made_class(f"MAT{base.__name__}", (ShiftedLossMixin, base), base, None)
+    if mixin is None:
+        return mat
+    return _made_class(
+        f"{mixin._class_prefix}{mat.__name__}", (mixin, mat), base, mixin
     )
 
 
-def _reduce_dynamic_net(self):
-    # A class made at run time cannot be pickled by name: record its base instead.
-    return (_new_dynamic_net, (type(self)._mat_base,), self.__getstate__())
+def _made_class(name, bases, user_class, mixin):
+    return type(
+        name,
+        bases,
+        {
+            "__module__": __name__,
+            "__reduce__": _reduce_made_net,
+            "_skmat_bases": (user_class, mixin),
+        },
+    )
 
 
-def _new_dynamic_net(base):
-    cls = _mat_class_for(base)
+def _reduce_made_net(self):
+    # A class made at run time cannot be pickled by name: record its bases.
+    return (_new_made_net, type(self)._skmat_bases, self.__getstate__())
+
+
+def _new_made_net(base, mixin):
+    cls = net_class(base, mixin)
     return cls.__new__(cls)
 
 
-def as_mat_net(net: NeuralNet, **params: Any) -> NeuralNet:
+def as_mat_net(net: NeuralNet, mixin: type | None = None, **params: Any) -> NeuralNet:
     """An unfitted copy of a skorch classifier whose class adds MAT's shifted loss.
 
-    ``NeuralNetClassifier`` and ``NeuralNetBinaryClassifier`` become
-    :class:`MATNeuralNetClassifier` and :class:`MATNeuralNetBinaryClassifier`; any
-    other subclass gets a subclass with :class:`ShiftedLossMixin` in front (made
-    once per class, picklable), so the user's own overrides stay in force.
+    The copy's class is :func:`net_class` of the net's class: the user's own
+    class (its overrides stay in force) with :class:`ShiftedLossMixin` and
+    ``mixin`` in front.
 
     Parameters
     ----------
     net : skorch ``NeuralNetClassifier`` or ``NeuralNetBinaryClassifier``
         The net to copy (its parameters and metadata requests; not its weights).
+    mixin : type, default=None
+        One of skmat's mixins to put in front as well.
     **params
         Parameters to set on the copy (``device=...``, ``random_state=...``).
 
@@ -550,13 +603,62 @@ def as_mat_net(net: NeuralNet, **params: Any) -> NeuralNet:
     from sklearn.base import clone
 
     template = clone(net)
-    cls = _mat_class_for(type(template))
+    cls = net_class(type(template), mixin)
     kwargs = template.get_params(deep=False)
     kwargs.update(params)
     mat_net = cls(**kwargs)
     if hasattr(template, "_metadata_request"):
         mat_net._metadata_request = template._metadata_request
     return mat_net
+
+
+def per_example_losses(get_loss, net, y_pred, y_true, X=None, training=False):
+    """``get_loss`` (a bound ``get_loss`` of ``net``'s classes) per example.
+
+    The net's criterion computes one loss per example for this call (its
+    ``reduction`` set to ``"none"``, then restored), so that the shift, skorch's
+    handling of ``NLLLoss`` and binary outputs, and the user's own ``get_loss``
+    all apply before skmat reduces the losses its own way (weights, groups,
+    folds, XRM's class balance).
+
+    Returns
+    -------
+    losses : torch.Tensor of shape (n,)
+    """
+    criterion = net.criterion_
+    reduction = criterion.reduction
+    criterion.reduction = "none"
+    try:
+        losses = get_loss(y_pred, y_true, X=X, training=training)
+    finally:
+        criterion.reduction = reduction
+    return losses.reshape(-1)
+
+
+def class_logits(net: NeuralNet, out: torch.Tensor) -> torch.Tensor:
+    """A module's output read as class logits, by the net's criterion.
+
+    The output itself (``CrossEntropyLoss``), its log (``NLLLoss``: the module
+    outputs probabilities) or, for a binary net's single logit ``f``,
+    ``[0, f]``. Leading dimensions are kept; the classes are the last.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorch import NeuralNetBinaryClassifier
+    >>> from skmat.nets import class_logits
+    >>> net = NeuralNetBinaryClassifier(torch.nn.Linear)
+    >>> class_logits(net, torch.tensor([2.0, -1.0])).tolist()
+    [[0.0, 2.0], [0.0, -1.0]]
+    """
+    kind = output_kind(net)
+    if kind == "logits":
+        return out
+    if kind == "proba":
+        return torch.log(out.clamp_min(torch.finfo(out.dtype).tiny))
+    if out.ndim >= 2 and out.shape[-1] == 1:
+        out = out.squeeze(-1)
+    return torch.stack([torch.zeros_like(out), out], dim=-1)
 
 
 def output_kind(net: NeuralNet) -> Literal["logits", "proba", "binary_logit"]:
@@ -676,6 +778,36 @@ def net_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
         return np.log(np.maximum(out, np.finfo(np.float32).tiny))
     out = out.reshape(-1)
     return np.column_stack([np.zeros_like(out), out])
+
+
+def check_trained(net, X, name="the network"):
+    """Raise if the training of a fitted skorch net was interrupted or diverged.
+
+    skorch ends training quietly on ``KeyboardInterrupt``; inside an estimator
+    that would leave a half-trained network in a "fitted" estimator, so the
+    interrupt is raised again (the fit transaction then restores the previous
+    state). A loss that overflows (huge feature values, a learning rate far too
+    large) turns the weights into NaN, and the network would predict NaN: that
+    is a ValueError naming ``X``.
+    """
+    if getattr(net, "interrupted_", False):
+        raise KeyboardInterrupt(f"the training of {name} was interrupted")
+    module = getattr(net, "module_", None)
+    if module is None:
+        return
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            largest = largest_magnitude(X)
+            held = (
+                ""
+                if largest is None
+                else f"X holds values up to {largest:.3g} in absolute value; "
+            )
+            raise ValueError(
+                f"training of {name} diverged: its weights became NaN or infinite. "
+                f"{held}scale X (e.g. with sklearn.preprocessing.StandardScaler) or "
+                "lower the learning rate."
+            )
 
 
 def check_device(device: str | torch.device | None, name: str = "device") -> str | None:

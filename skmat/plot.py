@@ -451,11 +451,114 @@ def _legend_columns(fig, ax, labels, size="small"):
 
 
 def _annotation_style(fig, ax, bar_fraction, sample):
-    """Font size and rotation that fit a value annotation above a bar."""
+    """Font size and rotation that fit a value annotation above a bar.
+
+    An estimate from the figure's size before layout, used for the initial
+    labels and the head room above the bars; each label checks and corrects
+    its own style when drawn (``_BarValueLabel``).
+    """
     for size in ("small", "x-small"):
         if _text_fits(fig, ax, bar_fraction, sample, size):
             return size, 0
     return "x-small", 90
+
+
+# Styles of a bar's value label, largest first: (font size, rotation).
+_BAR_LABEL_STYLES = (
+    ("small", 0),
+    ("x-small", 0),
+    ("x-small", 90),
+    (6.0, 90),
+    (5.0, 90),
+)
+# Space kept free between the labels of two neighbouring bars.
+_BAR_LABEL_GAP_PT = 2.0
+_BAR_LABEL_CLASS = None
+
+
+def _bar_value_label_class():
+    """The class ``_BarValueLabel``, defined on first use (matplotlib is optional).
+
+    The labels' size is chosen when the figure is drawn, not when the bars are
+    made: a figure resized after ``plot`` (``figure_.set_size_inches``, a
+    notebook's width) narrows the bars, and labels sized for the old width ran
+    into each other ("0.080.08").
+    """
+    global _BAR_LABEL_CLASS
+    if _BAR_LABEL_CLASS is not None:
+        return _BAR_LABEL_CLASS
+    from matplotlib.text import Annotation
+    from matplotlib.transforms import Bbox
+
+    class _BarValueLabel(Annotation):
+        """A bar's value label, kept within its bar's width and inside the axes.
+
+        Before each layout and draw it takes the first style of
+        ``_BAR_LABEL_STYLES`` whose text is narrower than the bar (less a small
+        gap) and ends below the top of the axes; labels of neighbouring bars
+        then never overlap. A label that fits in no style is not drawn (its
+        window extent is empty) until the bars are wide enough again.
+        """
+
+        def __init__(self, text, xy, bar, **kwargs):
+            super().__init__(
+                text,
+                xy,
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                **kwargs,
+            )
+            self._bar = bar
+            self._fits = True
+
+        def _fit(self, renderer):
+            room = self._bar.get_window_extent(renderer).width
+            room -= renderer.points_to_pixels(_BAR_LABEL_GAP_PT)
+            top = self.axes.bbox.y1 + 0.5
+            # Trying styles must not mark the figure stale: an interactive
+            # backend would redraw, and the next draw would try them again.
+            callback, self.stale_callback = self.stale_callback, None
+            try:
+                for size, rotation in _BAR_LABEL_STYLES:
+                    self.set_fontsize(size)
+                    self.set_rotation(rotation)
+                    box = super().get_window_extent(renderer)
+                    if box.width <= room and box.y1 <= top:
+                        self._fits = True
+                        return
+                self._fits = False
+            finally:
+                self.stale_callback = callback
+
+        def get_window_extent(self, renderer=None):
+            if renderer is None:
+                renderer = self.get_figure(root=True)._get_renderer()
+            if self.get_visible() and self.axes is not None:
+                self._fit(renderer)
+            if not self._fits:  # not drawn: an empty box where it would be
+                x, y = self.axes.transData.transform(self.xy)
+                return Bbox.from_bounds(x, y, 0.0, 0.0)
+            return super().get_window_extent(renderer)
+
+        def draw(self, renderer):
+            if self.get_visible() and self.axes is not None:
+                self._fit(renderer)
+            if self._fits:
+                super().draw(renderer)
+
+    _BarValueLabel.__module__ = __name__
+    _BarValueLabel.__qualname__ = "_BarValueLabel"
+    _BAR_LABEL_CLASS = _BarValueLabel
+    return _BarValueLabel
+
+
+def __getattr__(name):
+    # Unpickling a figure looks the label class up by name.
+    if name == "_BarValueLabel":
+        return _bar_value_label_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_reports(reports):
@@ -554,7 +657,11 @@ class GroupAccuracyDisplay:
         values_format : str, default=".2f"
             Format specification of the value annotations.
         include_values : bool, default=True
-            Whether to write each accuracy above its bar.
+            Whether to write each accuracy above its bar. Each value takes,
+            whenever the figure is drawn, the largest font size (upright, then
+            turned) that fits its bar's width, so neighbouring values never
+            overlap, even after the figure is resized; a value that fits in no
+            size is left out until the bars are wide enough.
         bar_kw : dict, default=None
             Keyword arguments of ``ax.bar`` (for every estimator).
 
@@ -566,6 +673,9 @@ class GroupAccuracyDisplay:
         """
         plt = _check_matplotlib("GroupAccuracyDisplay.plot")
         from matplotlib.patches import Patch
+        from matplotlib.transforms import IdentityTransform
+
+        label_class = _bar_value_label_class()
 
         names = list(self.reports)
         groups, index = [], {}
@@ -618,17 +728,18 @@ class GroupAccuracyDisplay:
             for j in range(n_groups):
                 if np.isnan(heights[j]):
                     continue
-                self.text_[i, j] = ax.annotate(
+                label = label_class(
                     format(heights[j], values_format),
                     (offsets[j], heights[j]),
-                    xytext=(0, 2),
-                    textcoords="offset points",
-                    ha="center",
-                    va="bottom",
+                    bars[j],
                     fontsize=fontsize,
                     rotation=rotation,
                     fontweight="bold" if j == worst else "normal",
                 )
+                # As Axes.annotate does: offsets in display units, no clipping.
+                label.set_transform(IdentityTransform())
+                self.text_[i, j] = ax.add_artist(label)
+                label.set_clip_on(False)
 
         tick_names, sizes = [], []
         for j, g in enumerate(groups):

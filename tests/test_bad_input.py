@@ -310,22 +310,12 @@ class _TableDataset(torch.utils.data.Dataset):
         return self.X[i], 0
 
 
-# XRM and the held-out nets trained together take dense 2-D tables only (for
-# now): for them such inputs are a ValueError that says so; the rest accept them.
-DENSE_ONLY = "dense-only"
-DENSE_ONLY_ESTIMATORS = {"MAT-xrm", "MAT-cv-together"}
-
-
 def _expected_for(name, expected, match):
-    """The outcome of a case for one estimator: DENSE_ONLY as above; a dict maps
-    estimator names to (error, match), with the case's default under None."""
+    """The outcome of a case for one estimator: a dict maps estimator names to
+    (error, match), with the case's default under None."""
     if isinstance(expected, dict):
-        expected, match = expected.get(name, expected[None])
-    if expected != DENSE_ONLY:
-        return expected, match
-    if name in DENSE_ONLY_ESTIMATORS:
-        return ValueError, r"(sparse|dense 2-D table)"
-    return OK, None
+        return expected.get(name, expected[None])
+    return expected, match
 
 
 FIT_CASES = [
@@ -340,7 +330,7 @@ FIT_CASES = [
     ("object-X-numbers", (X0.astype(object), Y0), OK, None),
     ("int-X", (np.round(X0 * 10).astype(np.int64), Y0), OK, None),
     ("list-X", (X0.tolist(), Y0.tolist()), OK, None),
-    ("sparse-X", (sp.csr_matrix(X0), Y0), DENSE_ONLY, None),
+    ("sparse-X", (sp.csr_matrix(X0), Y0), OK, None),
     (
         "sparse-nan-X",
         (sp.csr_matrix(_with(np.nan)), Y0),
@@ -352,7 +342,7 @@ FIT_CASES = [
         "3d-X",
         (X0.reshape(N_SAMPLES, 2, 2), Y0),
         {
-            None: (DENSE_ONLY, None),
+            None: (OK, None),
             # The user's held-out model, LogisticRegression, takes tables only.
             "MAT-cv": (ValueError, r"dim 3, while dim <= 2 is required by Logistic"),
         },
@@ -824,7 +814,7 @@ INFER_GROUPS_CASES = [
     ),
     ("X-nan", (_with(np.nan), Y0), ValueError, r"Input X contains NaN"),
     ("X-wrong-n-features", (X0[:, :3], Y0), ValueError, r"X has 3 features"),
-    ("X-sparse", (sp.csr_matrix(X0), Y0), DENSE_ONLY, None),
+    ("X-sparse", (sp.csr_matrix(X0), Y0), OK, None),
     ("X-beyond-float32", (X0 * 1e300, Y0), FINITE_OR_X_ERROR, None),
 ]
 
@@ -873,9 +863,9 @@ def _loader_root(tmp_path):
 
 
 def _twins():
-    result = XR.fit_xrm(tiny_net(max_epochs=2), X0, Y0, random_state=0)
-    assert_valid_proba(result.holdout_proba, N_SAMPLES, 2)
-    return result
+    proba, twins = XR.fit_xrm(tiny_net(max_epochs=2), X0, Y0, random_state=0)
+    assert_valid_proba(proba, N_SAMPLES, 2)
+    return twins
 
 
 def _fitted_net():
@@ -947,16 +937,18 @@ FUNCTION_CASES = [
     # --------------------------------------------------------------- xrm
     ("fit_xrm", "empty", lambda f: XR.fit_xrm(tiny_net(), X0[:0], Y0[:0]), ValueError, r"at least 2 training examples"),
     ("fit_xrm", "single-sample", lambda f: XR.fit_xrm(tiny_net(), X0[:1], Y0[:1]), ValueError, r"at least 2 training examples"),
-    ("fit_xrm", "nan-X", lambda f: XR.fit_xrm(tiny_net(), _with(np.nan), Y0), ValueError, r"X must be finite"),
-    ("fit_xrm", "inf-X", lambda f: XR.fit_xrm(tiny_net(), _with(np.inf), Y0), ValueError, r"X must be finite"),
-    ("fit_xrm", "beyond-float32-X", lambda f: XR.fit_xrm(tiny_net(), X0 * 1e300, Y0), ValueError, r"X must be finite.*float32"),
-    ("fit_xrm", "near-float32-max-X", lambda f: XR.fit_xrm(tiny_net(), X0 * 5e37, Y0, random_state=0).holdout_proba, OK, None),
-    ("fit_xrm", "diverging-lr=1e30", lambda f: XR.fit_xrm(tiny_net(lr=1e30), X0, Y0, random_state=0), ValueError, r"twins diverged.*scale X"),
-    ("fit_xrm", "strings-X", lambda f: XR.fit_xrm(tiny_net(), _strings(), Y0), TypeError, r"X must be a dense numeric"),
-    ("fit_xrm", "sparse-X", lambda f: XR.fit_xrm(tiny_net(), sp.csr_matrix(X0), Y0), TypeError, r"X must be a dense numeric"),
-    ("fit_xrm", "pandas-non-numeric-X", lambda f: XR.fit_xrm(tiny_net(), _frame(True), Y0), TypeError, r"X must be a dense numeric"),
-    ("fit_xrm", "1d-X", lambda f: XR.fit_xrm(tiny_net(), X0[:, 0], Y0), ValueError, r"X must be 2-D"),
-    ("fit_xrm", "3d-X", lambda f: XR.fit_xrm(tiny_net(), X0.reshape(40, 2, 2), Y0), ValueError, r"X must be 2-D"),
+    ("fit_xrm", "nan-X", lambda f: XR.fit_xrm(tiny_net(), _with(np.nan), Y0), ValueError, r"Input X contains NaN"),
+    ("fit_xrm", "inf-X", lambda f: XR.fit_xrm(tiny_net(), _with(np.inf), Y0), ValueError, r"Input X contains infinity"),
+    ("fit_xrm", "nan-image-X", lambda f: XR.fit_xrm(tiny_net(), _image(np.nan), Y0), ValueError, r"Input X contains NaN"),
+    ("fit_xrm", "beyond-float32-X", lambda f: XR.fit_xrm(tiny_net(), X0 * 1e300, Y0), ValueError, r"X holds values up to .*float32"),
+    ("fit_xrm", "near-float32-max-X", lambda f: XR.fit_xrm(tiny_net(), X0 * 5e37, Y0, random_state=0)[0], OK, None),
+    ("fit_xrm", "diverging-lr=1e30", lambda f: XR.fit_xrm(tiny_net(lr=1e30), X0, Y0, random_state=0), ValueError, r"XRM twins diverged.*scale X"),
+    ("fit_xrm", "strings-X", lambda f: XR.fit_xrm(tiny_net(), _strings(), Y0), ValueError, r"Invalid X"),
+    ("fit_xrm", "sparse-X", lambda f: XR.fit_xrm(tiny_net(), sp.csr_matrix(X0), Y0, random_state=0)[0], OK, None),
+    ("fit_xrm", "pandas-non-numeric-X", lambda f: XR.fit_xrm(tiny_net(), _frame(True), Y0), ValueError, r"Invalid X"),
+    ("fit_xrm", "1d-X", lambda f: XR.fit_xrm(tiny_net(), X0[:, 0], Y0), ValueError, r"Invalid X: Expected 2D array"),
+    ("fit_xrm", "3d-X", lambda f: XR.fit_xrm(tiny_net(), X0.reshape(40, 2, 2), Y0, random_state=0)[0], OK, None),
+    ("fit_xrm", "dict-unequal-X", lambda f: XR.fit_xrm(tiny_net(), {"a": X0, "b": X0[:-1]}, Y0), ValueError, r"different numbers of rows"),
     ("fit_xrm", "mismatched-lengths", lambda f: XR.fit_xrm(tiny_net(), X0, Y0[:-1]), ValueError, r"y must have shape \(40,\)"),
     ("fit_xrm", "one-class", lambda f: XR.fit_xrm(tiny_net(), X0, np.zeros(40, int)), ValueError, r"y must hold at least 2 classes"),
     ("fit_xrm", "continuous-y", lambda f: XR.fit_xrm(tiny_net(), X0, Y0 + 0.5), ValueError, r"y must hold integer labels"),
@@ -968,15 +960,15 @@ FUNCTION_CASES = [
     ("fit_xrm", "vectorize=maybe", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, vectorize="maybe"), ValueError, r"vectorize must be"),
     ("fit_xrm", "flip_mode=never", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, flip_mode="never"), ValueError, r"flip_mode must be"),
     ("fit_xrm", "device=cuda:99", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, device="cuda:99"), ValueError, r"device="),
-    ("fit_xrm", "batch_size=0", lambda f: XR.fit_xrm(tiny_net(batch_size=0), X0, Y0), ValueError, r"net.batch_size must be"),
-    ("fit_xrm", "huge-1e30-X", lambda f: XR.fit_xrm(tiny_net(), X0 * 1e30, Y0, random_state=0).holdout_proba, OK, None),
-    ("XRMResult.predict_proba_twins", "1d", lambda f: f["twins"].predict_proba_twins(X0[:, 0]), ValueError, r"X must be 2-D"),
-    ("XRMResult.predict_proba_twins", "wrong-n-features", lambda f: f["twins"].predict_proba_twins(X0[:, :3]), ValueError, r"X of shape \(40, 3\) cannot be fed to the twins"),
-    ("XRMResult.predict_proba_twins", "nan", lambda f: f["twins"].predict_proba_twins(_with(np.nan)), ValueError, r"X must be finite"),
-    ("XRMResult.predict_proba_twins", "beyond-float32", lambda f: f["twins"].predict_proba_twins(X0 * 1e300), ValueError, r"X must be finite"),
-    ("XRMResult.predict_proba_twins", "sparse", lambda f: f["twins"].predict_proba_twins(sp.csr_matrix(X0)), TypeError, r"X must be a dense numeric"),
-    ("XRMResult.predict_proba_twins", "empty", lambda f: f["twins"].predict_proba_twins(X0[:0]), OK, None),
-    ("XRMResult.cross_mistakes", "y-wrong-length", lambda f: f["twins"].cross_mistakes(X0, Y0[:-1]), ValueError, r"y must have shape \(40,\)"),
+    ("fit_xrm", "batch_size=0", lambda f: XR.fit_xrm(tiny_net(batch_size=0), X0, Y0), ValueError, r"batch_size"),
+    ("fit_xrm", "huge-1e30-X", lambda f: XR.fit_xrm(tiny_net(), X0 * 1e30, Y0, random_state=0)[0], OK, None),
+    ("XRMMixin.predict_proba_twins", "1d", lambda f: f["twins"].predict_proba_twins(X0[:, 0]), ValueError, r"X \(a ndarray of shape \(40,\)\) cannot be fed to the network"),
+    ("XRMMixin.predict_proba_twins", "wrong-n-features", lambda f: f["twins"].predict_proba_twins(X0[:, :3]), ValueError, r"X \(a ndarray of shape \(40, 3\)\) cannot be fed to the network"),
+    ("XRMMixin.predict_proba_twins", "nan", lambda f: f["twins"].predict_proba_twins(_with(np.nan)), ValueError, r"output on X is NaN or infinite"),
+    ("XRMMixin.predict_proba_twins", "beyond-float32", lambda f: f["twins"].predict_proba_twins(X0 * 1e300), ValueError, r"output on X is NaN or infinite"),
+    ("XRMMixin.predict_proba_twins", "sparse", lambda f: f["twins"].predict_proba_twins(sp.csr_matrix(X0)), OK, None),
+    ("XRMMixin.predict_proba_twins", "empty", lambda f: f["twins"].predict_proba_twins(X0[:0]), OK, None),
+    ("XRMMixin.cross_mistakes", "y-wrong-length", lambda f: f["twins"].cross_mistakes(X0, Y0[:-1]), ValueError, r"y must have shape \(40,\)"),
     # -------------------------------------------------------------- nets
     ("MATNeuralNetClassifier.fit", "mat_shift-wrong-rows", lambda f: _sized_net().fit(X0, Y0, mat_shift=np.zeros((3, 2))), ValueError, r"mat_shift has 3 rows but the training set has 40"),
     ("MATNeuralNetClassifier.fit", "mat_shift-nan", lambda f: _sized_net().fit(X0, Y0, mat_shift=np.full((40, 2), np.nan)), ValueError, r"mat_shift must not contain NaN"),

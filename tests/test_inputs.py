@@ -2,8 +2,9 @@
 
 One table of input kinds (2-D array, DataFrame, 4-D images, dict of integer
 token ids, SliceDict, CSR, SliceDataset, memmap, tensor) crossed with the
-estimators (MATClassifier with cross-validation, MATClassifier with given
-held-out probabilities, the five baselines): fit, predict, predict_proba,
+estimators (MATClassifier with cross-validation, with the fold nets trained
+together, with XRM twins, with given held-out probabilities, the five
+baselines): fit, predict, predict_proba,
 score, infer_groups, clone, pickle, GridSearchCV. Then what the input rule
 promises beyond the table: sparse and dense give the same predictions, the
 user's net runs as written (its infer, iterator, dataset, collate function,
@@ -96,6 +97,10 @@ HOLDOUT_PROBA = np.column_stack([np.linspace(0.2, 0.8, N), np.linspace(0.8, 0.2,
 ESTIMATORS = {
     "MAT-cv": lambda net: MATClassifier(net, cv=2, random_state=0),
     "MAT-holdout_proba": lambda net: MATClassifier(net, random_state=0),
+    "MAT-together": lambda net: MATClassifier(
+        net, cv=2, vectorize=True, random_state=0
+    ),
+    "MAT-xrm": lambda net: MATClassifier(net, holdout="xrm", random_state=0),
     "ERM": lambda net: ERMClassifier(net, random_state=0),
     "GroupReweighting": lambda net: GroupReweightingClassifier(net, random_state=0),
     "GroupDRO": lambda net: GroupDROClassifier(net, random_state=0),
@@ -149,16 +154,17 @@ def test_fit_predict_score_clone_pickle(kind, name, tmp_path):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_infer_groups(kind, tmp_path):
     X = KINDS[kind](tmp_path)
-    clf = ESTIMATORS["MAT-cv"](_net(kind)).fit(X, Y)
-    groups = clf.infer_groups(X, Y)
-    assert groups.shape == (N,) and set(groups) <= {0, 1, 2, 3}
+    for name in ("MAT-cv", "MAT-together", "MAT-xrm"):
+        clf = ESTIMATORS[name](_net(kind)).fit(X, Y)
+        groups = clf.infer_groups(X, Y)
+        assert groups.shape == (N,) and set(groups) <= {0, 1, 2, 3}
     given = ESTIMATORS["MAT-holdout_proba"](_net(kind))
     given.fit(X, Y, holdout_proba=HOLDOUT_PROBA)
     with pytest.raises(AttributeError, match="precomputed holdout_proba"):
         given.infer_groups(X, Y)
 
 
-@pytest.mark.parametrize("name", ["MAT-cv", "ERM", "GroupDRO", "JTT"])
+@pytest.mark.parametrize("name", ["MAT-cv", "MAT-xrm", "ERM", "GroupDRO", "JTT"])
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_grid_search(kind, name, tmp_path):
     X = KINDS[kind](tmp_path)

@@ -391,6 +391,86 @@ def test_group_accuracy_display_legend_fits_a_small_axes(tmp_path):
     assert legend_box.x0 >= fig_box.x0 and legend_box.x1 <= fig_box.x1
 
 
+# Test accuracies of the baselines gallery figure: six estimators side by side,
+# several with equal values in a group ("1.00" four times, "0.08" twice).
+BASELINES_ACCURACIES = {
+    "ERM": [1.0, 0.08, 0.08, 1.0],
+    "logit adjustment": [1.0, 0.08, 0.09, 1.0],
+    "JTT": [0.9, 0.6, 0.55, 0.9],
+    "group reweighting": [0.8, 0.5, 0.52, 0.8],
+    "GroupDRO": [0.8, 0.5, 0.5, 0.8],
+    "MAT": [0.95, 0.89, 0.9, 0.95],
+}
+
+
+def baselines_like_predictions(n_per_group=500):
+    groups = np.repeat(np.arange(4), n_per_group)
+    y = (groups >= 2).astype(int)
+    preds = {}
+    for name, accuracies in BASELINES_ACCURACIES.items():
+        y_pred = y.copy()
+        for g, acc in enumerate(accuracies):
+            wrong = int(round((1 - acc) * n_per_group))
+            y_pred[g * n_per_group : g * n_per_group + wrong] ^= 1
+        preds[name] = y_pred
+    return y, preds, groups
+
+
+def drawn_label_boxes(disp, renderer):
+    """Window extents of the value labels that are drawn (an empty box: not drawn)."""
+    boxes = [t.get_window_extent(renderer) for t in disp.text_.ravel() if t]
+    return [b for b in boxes if b.width > 0 and b.height > 0]
+
+
+@pytest.mark.parametrize(
+    "size", [None, (10, 4.5), (8, 4), (6, 4)], ids=lambda s: str(s)
+)
+def test_group_accuracy_display_bar_labels_never_collide(tmp_path, size):
+    # The gallery shrank the figure after plot() ("figure_.set_size_inches"):
+    # labels sized for the first width ran into each other ("0.080.08").
+    # Labels fit themselves to their bars when drawn, at any size.
+    y, preds, groups = baselines_like_predictions()
+    disp = GroupAccuracyDisplay.from_predictions(y, preds, groups=groups)
+    np.testing.assert_allclose(
+        disp.accuracies_, list(BASELINES_ACCURACIES.values()), atol=1e-12
+    )
+    if size is not None:
+        disp.figure_.set_size_inches(*size)
+    disp.figure_.savefig(tmp_path / "baselines.png")
+    renderer = disp.figure_.canvas.get_renderer()
+    boxes = drawn_label_boxes(disp, renderer)
+    gap = renderer.points_to_pixels(1.0)  # a visible gap, not only no overlap
+    padded = [b.padded(gap / 2) for b in boxes]
+    for i, a in enumerate(padded):
+        assert not any(boxes_overlap(a, b) for b in padded[i + 1 :]), size
+    axes_box = disp.ax_.get_window_extent(renderer)
+    assert all(b.y1 <= axes_box.y1 + 1 for b in boxes)  # below the legend
+    if size is None or size[0] >= 8:  # wide enough: every label is shown
+        assert len(boxes) == disp.text_.size
+
+
+def test_group_accuracy_display_bar_labels_follow_a_resize(tmp_path):
+    y, preds, groups = baselines_like_predictions()
+    disp = GroupAccuracyDisplay.from_predictions(y, preds, groups=groups)
+    fig = disp.figure_
+    fig.savefig(tmp_path / "wide.png")
+    wide = {t.get_fontsize() for t in disp.ax_.texts}
+    fig.set_size_inches(6, 4)
+    fig.savefig(tmp_path / "narrow.png")
+    narrow = drawn_label_boxes(disp, fig.canvas.get_renderer())
+    fig.set_size_inches(14, 5)  # wide again: every label comes back
+    fig.savefig(tmp_path / "wide_again.png")
+    again = drawn_label_boxes(disp, fig.canvas.get_renderer())
+    assert len(narrow) < disp.text_.size == len(again)
+    assert {t.get_fontsize() for t in disp.ax_.texts} == wide
+    # Drawing does not leave the figure stale (no endless redraws).
+    fig.canvas.draw()
+    assert not fig.stale
+    # The labels are ordinary Text artists, and the figure still pickles.
+    again = pickle.loads(pickle.dumps(fig))
+    assert len(again.axes[0].texts) == disp.text_.size
+
+
 @pytest.mark.parametrize(
     "call, error, match",
     [

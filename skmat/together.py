@@ -1,0 +1,627 @@
+"""Several copies of the user's network trained at once, as one skorch net.
+
+The held-out phase of :class:`~skmat.MATClassifier` trains K copies of the same
+network, one per cross-validation fold. Trained one after the other, each copy
+pays the whole per-step cost of a small network (on a GPU, dozens of tiny kernel
+launches and skorch's bookkeeping per batch), so a small network leaves the
+device idle. Here the K copies are **one skorch net**: the user's own net class
+(its dataset, iterator, ``infer``, callbacks, mixins), whose module is a
+:class:`StackedModule` holding the K copies' parameters stacked along a first
+axis (``torch.func.stack_module_state``), and whose loss is the sum of each
+copy's mean loss over *its own training rows only*. One standard torch
+optimizer updates the stacked parameters; for an elementwise optimizer (SGD,
+Adam, AdamW, RMSprop, Adagrad...) each copy receives exactly the update of its
+own gradient. Every row of ``X`` is in every batch stream once per epoch: a
+copy computes nothing from the rows it holds out, so a row's held-out
+prediction comes only from a copy that never trained on it.
+
+How the copies run (``vectorize``): on accelerators, one ``torch.vmap`` call over
+``torch.func.functional_call`` runs the K forwards (and so the backwards) at
+once; on the CPU, and for modules with BatchNorm, the K forwards run one after
+the other, each on its own training rows only (less arithmetic, and BatchNorm
+statistics of its own rows). The XRM twins of :mod:`skmat.xrm` are the same
+module with K = 2.
+
+Batches: the joint net's batch size is the user's times ``K / (K - 1)``, so
+that each copy sees as many of its own rows per step, and takes as many steps
+per epoch, as when it is trained alone. Training therefore differs from the
+one-by-one fits only by which rows share a batch.
+
+What cannot be stacked is refused by :func:`unsupported_reason`: optimizers
+that are not elementwise (``LBFGS``, ``Adafactor``...), callbacks that act on
+gradients (per-net gradient clipping), an internal validation split.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from torch import nn
+
+from .nets import (
+    ShiftedLossMixin,
+    _has_batchnorm,
+    as_mat_net,
+    checked_output,
+    class_logits,
+    per_example_losses,
+)
+
+__all__ = [
+    "StackedModule",
+    "FoldsTogetherMixin",
+    "as_folds_net",
+    "fit_folds_together",
+    "unsupported_reason",
+    "ELEMENTWISE_OPTIMIZERS",
+]
+
+#: Torch optimizers whose update of a parameter element depends on that element's
+#: own gradient and state only: over stacked parameters, each copy gets exactly
+#: the update it would get alone.
+ELEMENTWISE_OPTIMIZERS = tuple(
+    getattr(torch.optim, name)
+    for name in (
+        "SGD",
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adagrad",
+        "Adadelta",
+        "Adamax",
+        "NAdam",
+        "RAdam",
+        "ASGD",
+        "Rprop",
+    )
+    if hasattr(torch.optim, name)
+)
+
+#: Keyword argument of :meth:`StackedModule.forward` naming each copy's rows.
+OWN_ROWS = "skmat_own_rows"
+
+
+def _mangle(name):
+    # ParameterDict-free storage: a stacked parameter per module parameter name.
+    return name.replace(".", "__")
+
+
+def _reset_parameters(module):
+    for sub in module.modules():
+        reset = getattr(sub, "reset_parameters", None)
+        if callable(reset):
+            reset()
+
+
+def _take_rows(value, rows, n_rows):
+    """The rows ``rows`` of every batch-sized tensor in a nested argument."""
+    if isinstance(value, torch.Tensor):
+        if value.ndim and value.shape[0] == n_rows:
+            return value.index_select(0, rows.to(value.device))
+        return value
+    if isinstance(value, Mapping):
+        return {k: _take_rows(v, rows, n_rows) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_take_rows(v, rows, n_rows) for v in value)
+    return value
+
+
+def _batch_size(args, kwargs):
+    for value in [*args, *kwargs.values()]:
+        if isinstance(value, torch.Tensor) and value.ndim:
+            return value.shape[0]
+        if isinstance(value, Mapping):
+            found = _batch_size((), value)
+            if found is not None:
+                return found
+    return None
+
+
+class StackedModule(nn.Module):
+    """K copies of a module, their parameters stacked along a first axis.
+
+    The forward runs every copy on the same input and returns their outputs
+    one after the other along the first axis, shape ``(K * B, ...)`` for a
+    batch of ``B`` rows: rows ``k * B .. (k + 1) * B`` are copy ``k``'s. That
+    layout keeps each row's output shape what the module gives, so skorch's
+    checks of the output (``NeuralNetBinaryClassifier.infer``) hold.
+
+    Parameters
+    ----------
+    modules : sequence of torch.nn.Module
+        The K copies, same architecture (their initial weights may differ).
+    vectorize : {"auto", True, False}, default="auto"
+        ``True``: one ``torch.vmap`` call runs the K copies; ``False``: one
+        after the other; ``"auto"``: vmap on accelerators (CUDA, MPS) unless the
+        module has BatchNorm layers (statistics updated in place) or fails under
+        vmap (a warning says so).
+    others : {"skip", "no_grad"}, default="skip"
+        With ``skmat_own_rows`` (one after the other only), what a copy computes
+        on the rows it does not own: nothing (zeros: the held-out fold nets) or
+        its output without gradients (the XRM twins' held-out predictions).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmat.together import StackedModule
+    >>> stack = StackedModule([torch.nn.Linear(3, 2) for _ in range(4)])
+    >>> stack(torch.zeros(5, 3)).shape
+    torch.Size([20, 2])
+    >>> len(stack.member_state_dicts())
+    4
+    """
+
+    def __init__(self, modules, vectorize="auto", others="skip"):
+        super().__init__()
+        modules = list(modules)
+        if len(modules) < 1:
+            raise ValueError("StackedModule needs at least one module.")
+        if vectorize not in ("auto", True, False):
+            raise ValueError(
+                f"vectorize must be 'auto', True or False; got {vectorize!r}."
+            )
+        if others not in ("skip", "no_grad"):
+            raise ValueError(f"others must be 'skip' or 'no_grad'; got {others!r}.")
+        shapes = [[(n, p.shape) for n, p in m.named_parameters()] for m in modules]
+        if any(s != shapes[0] for s in shapes[1:]):
+            raise ValueError("the stacked modules must have the same parameters.")
+        params, buffers = torch.func.stack_module_state(modules)
+        self.n_members = len(modules)
+        self.vectorize = vectorize
+        self.others = others
+        self._param_names = list(params)
+        self._buffer_names = list(buffers)
+        for name, value in params.items():
+            self.register_parameter(_mangle(name), nn.Parameter(value.detach()))
+        for name, value in buffers.items():
+            self.register_buffer(_mangle(name), value)
+        # The architecture, without weights: functional_call runs it with each
+        # copy's slice. Kept out of the module registry (no parameters of its own).
+        base = copy.deepcopy(modules[0]).to("meta")
+        self.__dict__["_base"] = base
+        self._batchnorm = _has_batchnorm(base)
+        self._vmap_ok = None
+
+    def _stacked(self):
+        params = {n: getattr(self, _mangle(n)) for n in self._param_names}
+        buffers = {n: getattr(self, _mangle(n)) for n in self._buffer_names}
+        return params, buffers
+
+    def member_state_dicts(self):
+        """Each copy's ``state_dict`` (detached tensors, on the module's device).
+
+        Returns
+        -------
+        states : list of dict
+        """
+        params, buffers = self._stacked()
+        return [
+            {n: v[k].detach().clone() for n, v in {**params, **buffers}.items()}
+            for k in range(self.n_members)
+        ]
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._base.train(mode)
+        return self
+
+    def _device_type(self):
+        for tensor in self.parameters():
+            return tensor.device.type
+        return "cpu"
+
+    def _use_vmap(self, args, kwargs):
+        if self.vectorize is False:
+            return False
+        if self.vectorize is True:
+            if self._batchnorm:
+                raise ValueError(
+                    "vectorize=True runs the copies under torch.vmap, which cannot "
+                    "update BatchNorm statistics; use vectorize='auto' or False."
+                )
+            return True
+        if self._batchnorm or self._device_type() not in ("cuda", "mps"):
+            return False
+        if self._vmap_ok is None:
+            self._vmap_ok = self._probe(args, kwargs)
+        return self._vmap_ok
+
+    def _probe(self, args, kwargs):
+        """Whether the module runs under ``torch.vmap`` (on two rows, no grad)."""
+        rows = torch.arange(min(2, _batch_size(args, kwargs) or 0))
+        n_rows = _batch_size(args, kwargs)
+        try:
+            with torch.no_grad():
+                self._forward_vmap(
+                    _take_rows(args, rows, n_rows), _take_rows(kwargs, rows, n_rows)
+                )
+            return True
+        except Exception as exc:  # noqa: BLE001 - any failure -> one after the other
+            warnings.warn(
+                f"torch.vmap cannot run this module ({type(exc).__name__}: {exc}); "
+                "the copies run one after the other instead.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return False
+
+    def _forward_vmap(self, args, kwargs):
+        params, buffers = self._stacked()
+
+        def one(p, b):
+            out = torch.func.functional_call(self._base, (p, b), args, kwargs)
+            return _single_output(out)
+
+        out = torch.vmap(one, randomness="different")(params, buffers)
+        return out.reshape(-1, *out.shape[2:])
+
+    def _member(self, k, params, buffers, args, kwargs):
+        p_k = {n: v[k] for n, v in params.items()}
+        b_k = {n: v[k] for n, v in buffers.items()}
+        out = torch.func.functional_call(self._base, (p_k, b_k), args, kwargs)
+        return _single_output(out)
+
+    def forward(self, *args, **kwargs):
+        """Every copy's output on the batch, stacked along the first axis.
+
+        ``skmat_own_rows`` (keyword, a boolean tensor of shape (B, K)) names the
+        rows each copy trains on; one after the other, copy ``k`` then runs on
+        those rows only (the others get zeros, or with ``others="no_grad"`` its
+        output without gradients). Every other argument goes to the module.
+        """
+        own = kwargs.pop(OWN_ROWS, None)
+        if self._use_vmap(args, kwargs):
+            return self._forward_vmap(args, kwargs)
+        params, buffers = self._stacked()
+        if own is None:
+            outs = [
+                self._member(k, params, buffers, args, kwargs)
+                for k in range(self.n_members)
+            ]
+            return torch.cat(outs, dim=0)
+        return self._forward_own_rows(own, params, buffers, args, kwargs)
+
+    def _forward_own_rows(self, own, params, buffers, args, kwargs):
+        n_rows = own.shape[0]
+        own = own.to(torch.bool)
+        parts = []
+        for k in range(self.n_members):
+            mine = own[:, k].nonzero().squeeze(1)
+            rest = (~own[:, k]).nonzero().squeeze(1)
+            computed = []
+            if len(mine):
+                x = _take_rows(args, mine, n_rows), _take_rows(kwargs, mine, n_rows)
+                computed.append((mine, self._member(k, params, buffers, *x)))
+            if len(rest) and self.others == "no_grad":
+                x = _take_rows(args, rest, n_rows), _take_rows(kwargs, rest, n_rows)
+                with torch.no_grad():
+                    computed.append((rest, self._member(k, params, buffers, *x)))
+            parts.append(computed)
+        template = next(out for computed in parts for _, out in computed)
+        outs = []
+        for computed in parts:
+            full = template.new_zeros((n_rows, *template.shape[1:]))
+            for rows, out in computed:
+                full = full.index_copy(0, rows.to(out.device), out)
+            outs.append(full)
+        return torch.cat(outs, dim=0)
+
+
+def _single_output(out):
+    if isinstance(out, (tuple, list)):
+        raise ValueError(
+            "the module returns several outputs; training copies together needs a "
+            "module that returns one tensor (use vectorize=False in "
+            "MATClassifier, or return the first output only)."
+        )
+    return out
+
+
+def unfold(out, n_members):
+    """``(K * B, ...)`` stacked outputs as ``(K, B, ...)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmat.together import unfold
+    >>> unfold(torch.arange(6.0), 2).tolist()
+    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    """
+    return out.reshape(n_members, -1, *out.shape[1:])
+
+
+def member_proba(net, X, n_members, n_classes=None):
+    """Every copy's class probabilities on ``X``, through the net's forward.
+
+    Each batch's outputs are the copies' one after the other: they are unfolded
+    batch by batch, then the batches joined along the rows. A module error or a
+    non-finite output is a ValueError naming ``X``.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_members, n_samples, n_classes)
+    """
+
+    def forward(X):
+        parts = [
+            class_logits(net, unfold(out, n_members)).double()
+            for out in net.forward_iter(X, training=False)
+        ]
+        if not parts:
+            return np.empty((n_members, 0, n_classes or 0))
+        return torch.softmax(torch.cat(parts, dim=1), dim=-1).numpy()
+
+    return checked_output(forward, X)
+
+
+def build_members(net, n_members):
+    """``n_members`` freshly initialised modules from a skorch net's ``module``.
+
+    Each is what skorch's ``initialize_module`` builds; a module given as an
+    instance (which skorch would reuse as it is) is deep-copied with its
+    parameters re-initialised (``reset_parameters`` of each submodule), so that
+    the copies start apart and the user's instance is never trained.
+    """
+    members = []
+    for _ in range(n_members):
+        NeuralNet.initialize_module(net)
+        module = net.module_
+        if any(module is m for m in members):
+            module = copy.deepcopy(module)
+            _reset_parameters(module)
+        members.append(module)
+    return members
+
+
+# ------------------------------------------------------------ the folds net
+#: Fit parameter: which rows each copy trains on, a boolean array (n, K).
+FOLDS_PARAM = "mat_folds"
+
+
+class FoldsTogetherMixin:
+    """The K held-out fold nets of a skorch net, trained together as one net.
+
+    Put in front of a MAT-enabled skorch classifier (:func:`as_folds_net` does).
+    ``fit(X, y, mat_folds=M)`` trains K copies of the module, copy ``k`` on the
+    rows where ``M[:, k]`` is True; :meth:`predict_proba_folds` gives every
+    copy's probabilities and :meth:`fold_nets` K standalone fitted nets.
+
+    Parameters added to the skorch net's: ``n_folds`` (K) and
+    ``fold_vectorize`` (:class:`StackedModule`'s ``vectorize``).
+    """
+
+    _row_data_params = (*ShiftedLossMixin._row_data_params, FOLDS_PARAM)
+    _class_prefix = "Folds"
+
+    def __init__(self, *args, n_folds=2, fold_vectorize="auto", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n_folds = n_folds
+        self.fold_vectorize = fold_vectorize
+
+    def initialize_module(self):
+        """The user's module, built ``n_folds`` times, in a :class:`StackedModule`."""
+        members = build_members(self, int(self.n_folds))
+        self.module_ = StackedModule(members, vectorize=self.fold_vectorize)
+        return self
+
+    def infer(self, x, **fit_params):
+        """The net's ``infer``; while training, each copy runs on its own rows."""
+        own = self._batch_row_data_now().get(FOLDS_PARAM)
+        if own is not None:
+            fit_params[OWN_ROWS] = own
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Sum over the copies of each one's mean loss over its own rows."""
+        own = self._batch_row_data_now().get(FOLDS_PARAM)
+        if own is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        k = int(self.n_folds)
+        y_rep = torch.as_tensor(y_true).repeat(k)
+        losses = per_example_losses(super().get_loss, self, y_pred, y_rep, X, training)
+        mask = own.to(device=losses.device, dtype=losses.dtype).T  # (K, B)
+        counts = mask.sum(dim=1, keepdim=True).clamp_min(1)
+        return (unfold(losses, k) * mask / counts).sum()
+
+    def predict_proba_folds(self, X):
+        """Every copy's class probabilities on ``X``, through skorch's forward.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_folds, n_samples, n_classes)
+        """
+        return member_proba(self, X, int(self.n_folds))
+
+    def predict_proba(self, X):
+        """The average of the copies' probabilities (for scoring the joint net)."""
+        return self.predict_proba_folds(X).mean(axis=0)
+
+    def fold_nets(self, template):
+        """K standalone fitted nets, copies of ``template`` with each copy's weights.
+
+        Parameters
+        ----------
+        template : skorch net
+            Unfitted; cloned and initialised for each copy.
+
+        Returns
+        -------
+        nets : list of fitted skorch nets
+        """
+        nets = []
+        for state in self.module_.member_state_dicts():
+            net = clone(template).initialize()
+            net.module_.load_state_dict(state)
+            nets.append(net)
+        return nets
+
+
+def unsupported_reason(net: NeuralNet) -> str | None:
+    """Why copies of ``net`` cannot be trained together, or None.
+
+    Supported: any skorch classifier whose optimizer is elementwise
+    (:data:`ELEMENTWISE_OPTIMIZERS`), with no internal validation split
+    (``train_split=None``) and no callback that acts on gradients (such as
+    skorch's ``GradientNormClipping``, which would clip all copies together).
+    The module must return one tensor (checked when training starts).
+
+    Parameters
+    ----------
+    net : skorch net
+        Only its parameters are read.
+
+    Returns
+    -------
+    reason : str or None
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.together import unsupported_reason
+    >>> unsupported_reason(mlp_net()) is None
+    True
+    >>> print(unsupported_reason(mlp_net(optimizer=torch.optim.LBFGS)))
+    the optimizer must be elementwise (SGD, Adam, AdamW, RMSprop, Adagrad...); got LBFGS
+    """
+    if net.train_split is not None:
+        return (
+            "train_split must be None (an internal validation split is not supported)"
+        )
+    optimizer = net.optimizer
+    if not (
+        isinstance(optimizer, type) and issubclass(optimizer, ELEMENTWISE_OPTIMIZERS)
+    ):
+        name = getattr(optimizer, "__name__", type(optimizer).__name__)
+        return (
+            "the optimizer must be elementwise (SGD, Adam, AdamW, RMSprop, "
+            f"Adagrad...); got {name}"
+        )
+    for name, callback in _user_callbacks(net):
+        if type(callback).on_grad_computed is not Callback.on_grad_computed:
+            return (
+                f"callback {name!r} ({type(callback).__name__}) acts on gradients, "
+                "which the copies share in one backward pass"
+            )
+    return None
+
+
+def _user_callbacks(net):
+    callbacks = net.callbacks if net.callbacks not in (None, "disable") else []
+    named = []
+    for i, item in enumerate(callbacks):
+        name, callback = item if isinstance(item, tuple) else (str(i), item)
+        named.append((name, callback() if isinstance(callback, type) else callback))
+    return named
+
+
+def together_batch_size(batch_size, n_folds):
+    """The joint net's batch size: each copy trains on ``(K - 1) / K`` of the
+    rows, so ``K / (K - 1)`` times the user's batch gives each as many own rows
+    per step (and as many steps per epoch) as alone; ``-1`` stays full-batch."""
+    if batch_size == -1:
+        return -1
+    return int(math.ceil(batch_size * n_folds / max(n_folds - 1, 1)))
+
+
+def as_folds_net(net: NeuralNet, n_folds: int, **params: Any) -> NeuralNet:
+    """An unfitted joint net: ``n_folds`` copies of ``net`` trained together.
+
+    The copy's class is ``net``'s own with :class:`FoldsTogetherMixin` and
+    :class:`~skmat.nets.ShiftedLossMixin` in front; its batch size is scaled by
+    :func:`together_batch_size`.
+
+    Parameters
+    ----------
+    net : skorch NeuralNetClassifier or NeuralNetBinaryClassifier
+        The fold net (its parameters, not its weights).
+    n_folds : int
+        Number of copies.
+    **params
+        Other parameters to set on the joint net.
+
+    Returns
+    -------
+    joint : skorch net
+
+    Examples
+    --------
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.together import as_folds_net
+    >>> joint = as_folds_net(mlp_net(batch_size=128), 5)
+    >>> type(joint).__name__, joint.batch_size, joint.n_folds
+    ('FoldsMATNeuralNetClassifier', 160, 5)
+    """
+    sizes = {"batch_size": together_batch_size(net.batch_size, n_folds)}
+    given = net.get_params_for("iterator_train").get("batch_size")
+    if given is not None:
+        sizes["iterator_train__batch_size"] = together_batch_size(given, n_folds)
+    return as_mat_net(
+        net, mixin=FoldsTogetherMixin, n_folds=int(n_folds), **sizes, **params
+    )
+
+
+def fit_folds_together(
+    net: NeuralNet,
+    X: Any,
+    y: np.ndarray,
+    splits: Sequence,
+    *,
+    vectorize: bool | str = "auto",
+    **fit_params: Any,
+) -> NeuralNet:
+    """Train the K fold nets of ``splits`` together, as one skorch net.
+
+    Parameters
+    ----------
+    net : skorch classifier
+        The fold net (copied; :func:`unsupported_reason` must be None).
+    X : any input the net takes
+        Training input.
+    y : ndarray of shape (n_samples,)
+        Labels encoded as ``0 .. n_classes - 1``.
+    splits : sequence of (train, test) index arrays
+        Copy ``k`` trains on the rows ``train`` of split ``k``.
+    vectorize : {"auto", True, False}, default="auto"
+        :class:`StackedModule`'s ``vectorize``.
+    **fit_params
+        Passed to the joint net's ``fit``.
+
+    Returns
+    -------
+    joint : fitted joint net
+        Its history is the joint training's; :meth:`~FoldsTogetherMixin.fold_nets`
+        gives the K fold nets, :meth:`~FoldsTogetherMixin.predict_proba_folds`
+        every copy's probabilities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import KFold
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.together import fit_folds_together
+    >>> X = np.random.RandomState(0).randn(60, 4).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = mlp_net((8,), module__n_features=4, module__n_classes=2,
+    ...               max_epochs=2, random_state=0)
+    >>> joint = fit_folds_together(net, X, y, list(KFold(3).split(X)))
+    >>> joint.predict_proba_folds(X).shape, len(joint.fold_nets(net))
+    ((3, 60, 2), 3)
+    """
+    reason = unsupported_reason(net)
+    if reason is not None:
+        raise ValueError(f"the fold nets cannot be trained together: {reason}.")
+    mask = np.zeros((len(y), len(splits)), dtype=bool)
+    for k, (train, _) in enumerate(splits):
+        mask[np.asarray(train), k] = True
+    joint = as_folds_net(net, len(splits), fold_vectorize=vectorize)
+    return joint.fit(X, y, **{FOLDS_PARAM: mask}, **fit_params)
