@@ -265,8 +265,11 @@ def main():
     )
     lines += [
         "",
-        "Figure 1 reproduction: `figure1.png` (curves per group over epochs; test "
-        "points and the decision boundary in the (core, spurious) plane).",
+        "Figure 1 reproduction (curves per group over epochs; test points and the "
+        "decision boundary in the (core, spurious) plane):",
+        "",
+        "![Figure 1 reproduction: accuracy of each group over the epochs, and the "
+        "decision boundary among the test points](figure1.png)",
         "",
         f"Machine: {machine_description()}",
         "",

@@ -6,13 +6,21 @@ Build (warnings are errors), from the repository root::
 
 Add ``-D plot_gallery=0`` to skip running the gallery examples while editing text.
 Build outputs: ``docs/_build``, ``docs/auto_examples`` (the executed gallery) and
-``docs/generated`` (API stubs, copies of the committed benchmark results).
+``docs/generated`` (API stubs, copies of the committed benchmark results, the
+intersphinx inventories and the MathJax files).
+
+The build needs no network: the intersphinx inventories are written from the
+installed packages (``docs/_inventories.py``) and MathJax is served from the
+site itself (copied from the ``sphinx-mathjax-offline`` package of the ``docs``
+extra); nothing is loaded from a CDN.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pathlib
+import pkgutil
 import re
 import shutil
 import sys
@@ -24,6 +32,9 @@ matplotlib.use("Agg")
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the checkout's skmat, even without an install
+sys.path.insert(0, str(HERE))  # _inventories
+
+from _inventories import write_inventories  # noqa: E402
 
 import skmat  # noqa: E402
 
@@ -38,6 +49,7 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
@@ -48,9 +60,17 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-default_role = "literal"  # `x` renders as code, never as a dangling reference
-# No intersphinx: the build must not need the network. References to numpy,
-# scikit-learn, skorch or torch objects render as plain code.
+default_role = "literal"  # `x` renders as code; links are written with a role
+# The right-hand "On this page" of an API page lists "fit()", not
+# "MATClassifier.fit()": the full names ran off the window.
+toc_object_entries_show_parents = "hide"
+
+# -- intersphinx, offline ----------------------------------------------------
+# Each inventory is written from the installed package (docs/_inventories.py),
+# so :class:`~sklearn.model_selection.StratifiedKFold`, :class:`torch.nn.Module`
+# or :class:`skorch.NeuralNetClassifier` link to those libraries' online pages
+# without the build fetching anything.
+intersphinx_mapping = write_inventories(HERE / "generated" / "intersphinx")
 
 # -- autodoc / autosummary / numpydoc ----------------------------------------
 autosummary_generate = True
@@ -60,9 +80,90 @@ autodoc_typehints = "none"  # numpydoc docstrings carry the types
 numpydoc_show_class_members = False  # autodoc's :members: lists the methods
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-numpydoc_xref_param_type = False
+# Parameter types link only the words listed here and numpydoc's defaults
+# ("int", "ndarray", "RandomState", "NeuralNetClassifier"...); the rest of a
+# type is plain text. A name listed as itself needs an explicit role.
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    # numpydoc's defaults for these point at labels the inventories lack, or
+    # at the wrong thing ("cross-validation generator" is no Python generator).
+    "bool": ":class:`python:bool`",
+    "boolean": ":class:`python:bool`",
+    "array-like": ":term:`sklearn:array-like`",
+    "array_like": ":term:`sklearn:array-like`",
+    "scalar": "scalar",
+    "generator": "generator",
+    "path": "os.PathLike",
+    "RandomState": "numpy.random.RandomState",
+    "Generator": "numpy.random.Generator",
+    "DataFrame": "pandas.DataFrame",
+    "estimator": ":term:`sklearn:estimator`",
+    "Pipeline": "sklearn.pipeline.Pipeline",
+    "Bunch": "sklearn.utils.Bunch",
+    "torch.device": ":class:`torch.device`",
+    "torch.dtype": ":class:`torch.dtype`",
+    "torch.Tensor": ":class:`torch.Tensor`",
+    "Tensor": "torch.Tensor",
+    "torch.nn.Module": ":class:`torch.nn.Module`",
+    "Module": "torch.nn.Module",
+    "torch.Generator": ":class:`torch.Generator`",
+    "Dataset": "torch.utils.data.Dataset",
+    "NeuralNet": "skorch.NeuralNet",
+    "NeuralNetClassifier": "skorch.NeuralNetClassifier",
+    "NeuralNetBinaryClassifier": "skorch.NeuralNetBinaryClassifier",
+    "SliceDataset": "skorch.helper.SliceDataset",
+    "SliceDict": "skorch.helper.SliceDict",
+    "History": "skorch.history.History",
+    "Axes": "matplotlib.axes.Axes",
+    "Figure": "matplotlib.figure.Figure",
+    "Colormap": "matplotlib.colors.Colormap",
+    "Text": "matplotlib.text.Text",
+    "Line2D": "matplotlib.lines.Line2D",
+    "AxesImage": "matplotlib.image.AxesImage",
+    "Colorbar": "matplotlib.colorbar.Colorbar",
+    "BarContainer": "matplotlib.container.BarContainer",
+}
 
-# -- MyST (the committed markdown results) ------------------------------------
+# -- Math: MathJax from the site itself ----------------------------------------
+# sphinx.ext.mathjax would load MathJax from a CDN, and offline every formula
+# would show as raw TeX. The files come from the sphinx-mathjax-offline package
+# (MathJax 3), of which only what tex-chtml.js loads is copied: the TeX
+# extensions it autoloads, its fonts, and the menu's accessibility parts.
+MATHJAX_FILES = [
+    "tex-chtml.js",
+    "input/tex/extensions",
+    "output/chtml/fonts/woff-v2",
+    "ui",
+    "a11y",
+    "sre",
+]
+
+
+def _copy_mathjax():
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None:
+        raise RuntimeError(
+            "The documentation needs the sphinx-mathjax-offline package: "
+            'python -m pip install -e ".[docs]"'
+        )
+    src = pathlib.Path(spec.submodule_search_locations[0]) / "static" / "mathjax"
+    dst = HERE / "generated" / "static" / "mathjax"
+    for name in MATHJAX_FILES:
+        paths = [src / name] if (src / name).is_file() else (src / name).rglob("*")
+        for path in paths:
+            target = dst / path.relative_to(src)
+            if path.is_file() and (
+                not target.exists() or target.stat().st_size != path.stat().st_size
+            ):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+
+
+_copy_mathjax()
+mathjax_path = "mathjax/tex-chtml.js"  # under _static/
+
+# -- MyST (the committed markdown results, the changelog) ----------------------
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]  # results files may start at any level
 
@@ -74,7 +175,8 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "doc_module": ("skmat",),
     "backreferences_dir": str(HERE / "generated" / "backreferences"),
-    "within_subsection_order": "FileNameSortKey",
+    # The shortest first: the quick start leads, the longer examples follow.
+    "within_subsection_order": "NumberOfCodeLinesSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
@@ -94,24 +196,38 @@ if "write_computation_times" in _SG_DEFAULTS:
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skmat {release}"
-html_static_path = []
+html_static_path = ["_static", "generated/static"]
+html_css_files = ["skmat.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 8,
-    "secondary_sidebar_items": ["page-toc"],
+    # Five header links (index.rst's toctree) fit beside the search button at
+    # 1400 px; more would push it to a second row.
+    "header_links_before_dropdown": 5,
+    # Gallery code is formatted at 88 columns, wider than the article column
+    # beside the page's table of contents; an example has few sections, so its
+    # pages give that width to the code instead.
+    "secondary_sidebar_items": {
+        "**": ["page-toc"],
+        **{f"auto_examples/{p.stem}": [] for p in ROOT.glob("examples/plot_*.py")},
+    },
 }
+# Pages without sub-pages get no left sidebar: its "Section Navigation" would
+# be empty and take a fifth of the width.
+html_sidebars = {page: [] for page in ("index", "install", "quickstart", "search")}
 html_show_sourcelink = False
 
 
 # -- Results pages: one page per committed benchmarks/results/*.md -----------
 def _copy_results():
-    """Copy the committed markdown results into generated/results (if changed)."""
+    """Copy the committed results (markdown, and the figures they show) into
+    generated/results, each file only if it changed."""
     src_dir = ROOT / "benchmarks" / "results"
     dst_dir = HERE / "generated" / "results"
     dst_dir.mkdir(parents=True, exist_ok=True)
     wanted = {p.name: p for p in sorted(src_dir.glob("*.md"))}
-    for stale in dst_dir.glob("*.md"):
+    wanted.update({p.name: p for p in sorted(src_dir.glob("*.png"))})
+    for stale in [*dst_dir.glob("*.md"), *dst_dir.glob("*.png")]:
         if stale.name not in wanted:
             stale.unlink()
     for name, path in wanted.items():
@@ -124,44 +240,45 @@ _copy_results()
 
 
 # -- Guard: every public name appears in the API reference --------------------
-PUBLIC_MODULES = [
-    "skmat",
-    "skmat.transition",
-    "skmat.holdout",
-    "skmat.xrm",
-    "skmat.nets",
-    "skmat.metrics",
-    "skmat.datasets",
-    "skmat.baselines",
-    "skmat.callbacks",
-    "skmat.plot",
-]
+# One page per public module, docs/api/MODULE.rst; skmat.mat's only public
+# class is documented as skmat.MATClassifier (docs/api/skmat.rst).
+DOCUMENTED_ELSEWHERE = {"skmat.mat": "skmat"}
 
 
 def _check_api_reference(app):
     from sphinx.util import logging
 
     logger = logging.getLogger("skmat.docs")
-    text = (HERE / "api.rst").read_text(encoding="utf-8")
+    pages = {p.stem: p for p in sorted((HERE / "api").glob("*.rst"))}
+    modules = ["skmat"] + [
+        f"skmat.{m.name}"
+        for m in pkgutil.iter_modules(skmat.__path__)
+        if not m.name.startswith("_")
+    ]
     listed = set()
-    module = None
-    for line in text.splitlines():
-        found = re.match(r"\s*\.\. currentmodule:: (\S+)", line)
-        if found:
-            module = found.group(1)
-            continue
-        entry = re.match(r"^ {3}([A-Za-z_][\w.]*)\s*$", line)
-        if entry and module is not None:
-            listed.add(f"{module}.{entry.group(1)}")
-    for name in PUBLIC_MODULES:
+    for page in pages.values():
+        module = None
+        for line in page.read_text(encoding="utf-8").splitlines():
+            found = re.match(r"\s*\.\. currentmodule:: (\S+)", line)
+            if found:
+                module = found.group(1)
+                continue
+            entry = re.match(r"^ {3}([A-Za-z_][\w.]*)\s*$", line)
+            if entry and module is not None:
+                listed.add(f"{module}.{entry.group(1)}")
+    for name in modules:
+        if name not in pages and name not in DOCUMENTED_ELSEWHERE:
+            logger.warning(f"docs/api/{name}.rst is missing (public module {name})")
         mod = importlib.import_module(name)
         for public in getattr(mod, "__all__", []):
             if public.startswith("__"):
                 continue
             home = getattr(getattr(mod, public), "__module__", name)
-            if not listed & {f"{name}.{public}", f"{home}.{public}"}:
+            names = {f"{name}.{public}", f"{home}.{public}"}
+            names.add(f"{DOCUMENTED_ELSEWHERE.get(name, name)}.{public}")
+            if not listed & names:
                 logger.warning(
-                    f"docs/api.rst does not list {name}.{public} (in {name}.__all__)"
+                    f"docs/api/ does not list {name}.{public} (in {name}.__all__)"
                 )
 
 

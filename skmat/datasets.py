@@ -43,6 +43,9 @@ __all__ = [
     "load_civilcomments",
     "DIGITS_SPLIT_SIZES",
     "CIVILCOMMENTS_IDENTITIES",
+    "DIGIT_COLORS",
+    "TEXT_CORE_WORDS",
+    "TEXT_MARKERS",
 ]
 
 # Names of the three splits, in the order of tuples of per-split values.

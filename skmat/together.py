@@ -62,7 +62,11 @@ __all__ = [
     "as_folds_net",
     "fit_folds_together",
     "unsupported_reason",
+    "together_batch_size",
+    "unfold",
     "ELEMENTWISE_OPTIMIZERS",
+    "FOLDS_PARAM",
+    "OWN_ROWS",
 ]
 
 #: Torch optimizers whose update of a parameter element depends on that element's
@@ -339,7 +343,7 @@ def unfold(out, n_members):
     return out.reshape(n_members, -1, *out.shape[1:])
 
 
-def member_proba(net, X, n_members, n_classes=None):
+def _member_proba(net, X, n_members, n_classes=None):
     """Every copy's class probabilities on ``X``, through the net's forward.
 
     Each batch's outputs are the copies' one after the other: they are unfolded
@@ -363,7 +367,7 @@ def member_proba(net, X, n_members, n_classes=None):
     return checked_output(forward, X)
 
 
-def build_members(net, n_members):
+def _build_members(net, n_members):
     """``n_members`` freshly initialised modules from a skorch net's ``module``.
 
     Each is what skorch's ``initialize_module`` builds; a module given as an
@@ -409,7 +413,7 @@ class FoldsTogetherMixin:
 
     def initialize_module(self):
         """The user's module, built ``n_folds`` times, in a :class:`StackedModule`."""
-        members = build_members(self, int(self.n_folds))
+        members = _build_members(self, int(self.n_folds))
         self.module_ = StackedModule(members, vectorize=self.fold_vectorize)
         return self
 
@@ -439,7 +443,7 @@ class FoldsTogetherMixin:
         -------
         proba : ndarray of shape (n_folds, n_samples, n_classes)
         """
-        return member_proba(self, X, int(self.n_folds))
+        return _member_proba(self, X, int(self.n_folds))
 
     def predict_proba(self, X):
         """The average of the copies' probabilities (for scoring the joint net)."""
@@ -525,9 +529,18 @@ def _user_callbacks(net):
 
 
 def together_batch_size(batch_size, n_folds):
-    """The joint net's batch size: each copy trains on ``(K - 1) / K`` of the
-    rows, so ``K / (K - 1)`` times the user's batch gives each as many own rows
-    per step (and as many steps per epoch) as alone; ``-1`` stays full-batch."""
+    """The joint net's batch size for the user's ``batch_size`` and K folds.
+
+    Each copy trains on ``(K - 1) / K`` of the rows, so ``K / (K - 1)`` times
+    the user's batch gives each copy as many of its own rows per step (and as
+    many steps per epoch) as alone; ``-1`` (full batch) stays ``-1``.
+
+    Examples
+    --------
+    >>> from skmat.together import together_batch_size
+    >>> together_batch_size(128, 5), together_batch_size(64, 2)
+    (160, 128)
+    """
     if batch_size == -1:
         return -1
     return int(math.ceil(batch_size * n_folds / max(n_folds - 1, 1)))

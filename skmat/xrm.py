@@ -75,7 +75,7 @@ from .nets import (
     output_kind,
     per_example_losses,
 )
-from .together import OWN_ROWS, StackedModule, build_members, member_proba, unfold
+from .together import OWN_ROWS, StackedModule, _build_members, _member_proba, unfold
 
 __all__ = ["XRMMixin", "as_xrm_net", "fit_xrm", "XRM_ROW"]
 
@@ -117,7 +117,7 @@ class XRMMixin:
 
     def initialize_module(self):
         """The user's module, built twice, in a :class:`StackedModule`."""
-        members = build_members(self, 2)
+        members = _build_members(self, 2)
         self.module_ = StackedModule(
             members, vectorize=self.xrm_vectorize, others="no_grad"
         )
@@ -236,7 +236,7 @@ class XRMMixin:
         proba : ndarray of shape (2, n_samples, n_classes)
             float64; ``proba[k]`` is twin ``k``'s softmax.
         """
-        return member_proba(self, X, 2, self._xrm_classes)
+        return _member_proba(self, X, 2, self._xrm_classes)
 
     def predict_proba(self, X):
         """The average of the twins' probabilities (for scoring the twin net)."""
