@@ -14,7 +14,8 @@ accuracy, mean ± std over the seeds.
 
 Methods: ERM, group-balanced reweighting and GroupDRO (given the true training
 groups), JTT, class-prior logit adjustment, and MAT with held-out predictions from
-2-fold cross-validation and from XRM (no groups). Also draws the paper's Figure 1
+2-fold cross-validation (the fold nets fitted one by one, and trained together
+as one net) and from XRM (no groups). Also draws the paper's Figure 1
 (``figure1.png``): majority/minority accuracy curves over epochs and the decision
 boundary in the (core, spurious) plane for ERM without noise, ERM with noise and
 MAT with noise.
@@ -72,6 +73,10 @@ def methods(make_net, jtt_first_epochs, seed):
         ),
         "MAT, 2-fold CV held-out": (
             MATClassifier(make_net(), cv=2, random_state=seed),
+            False,
+        ),
+        "MAT, 2-fold CV held-out, folds trained together": (
+            MATClassifier(make_net(), cv=2, vectorize=True, random_state=seed),
             False,
         ),
         "MAT, XRM held-out": (

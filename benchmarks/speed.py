@@ -467,6 +467,8 @@ def benchmark_shape(shape, repeats, device, log):
     }
     if name not in TARGET_SHAPES:
         return result
+    if torch.device(device).type == "cuda":
+        result["syncs"] = sync_counts(X, y, hidden, device, shift)
     if max(result["epoch_ratio"]["c"].values()) > TARGET_EPOCH:
         result["profile"] = profile_epoch(X, y, hidden, device, shift)
     limits = {"cv2": TARGET_CV2, "xrm": TARGET_XRM}
@@ -545,6 +547,49 @@ def profile_epoch(X, y, hidden, device, shift, top=15):
         if line.strip() and not line.lstrip().startswith(("Ordered by", "List red"))
     ]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- CUDA syncs
+def sync_counts(X, y, hidden, device, shift, n_folds=5):
+    """Synchronising CUDA calls per training step, by torch's sync debug mode.
+
+    One epoch each of (c), of the ``n_folds`` fold nets trained together and of
+    the XRM twins; skorch's own read of each step's loss (``loss.item()``) is
+    one. Returns ``{label: (syncs, steps)}``.
+    """
+    import warnings
+
+    from sklearn.model_selection import KFold
+
+    from skmat.together import fit_folds_together
+    from skmat.xrm import as_xrm_net
+
+    splits = list(KFold(n_folds).split(X))
+    runs = {
+        "(c) skmat final net + shift": lambda: mat_net(
+            X.shape[1:], hidden, 1, device
+        ).fit(X, y, mat_shift=shift),
+        f"{n_folds} fold nets trained together": lambda: fit_folds_together(
+            mat_net(X.shape[1:], hidden, 1, device), X, y, splits
+        ),
+        "XRM twins": lambda: as_xrm_net(mat_net(X.shape[1:], hidden, 1, device)).fit(
+            X, y
+        ),
+    }
+    counts = {}
+    for label, run in runs.items():
+        run()  # warm-up: kernels, vmap probe
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                net = run()
+                torch.cuda.synchronize()
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+        syncs = sum("synchronizing" in str(w.message) for w in caught)
+        counts[label] = (syncs, int(net.history[-1, "train_batch_count"]))
+    return counts
 
 
 # --------------------------------------------------------------------- memory
@@ -661,6 +706,62 @@ def benchmark_memory(shape, device, log, kinds, data="dense"):
     return results
 
 
+# ------------------------------------------------------------- previous run
+def read_previous_ratios(path):
+    """The "/ (a)" and "/ ERM" ratios of an earlier results file of this script:
+    ``{(shape, label): ratio}`` (the labels of EPOCH_LABELS and FIT_LABELS)."""
+    labels = set(EPOCH_LABELS.values()) | set(FIT_LABELS.values())
+    ratios, shape = {}, None
+    for line in pathlib.Path(path).read_text().splitlines():
+        if line.startswith("## "):
+            shape = line[3:].split(":")[0]
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if shape is None or len(cells) < 5 or cells[0] not in labels:
+            continue
+        column = 4 if cells[0] in EPOCH_LABELS.values() else 3
+        try:
+            ratios[(shape, cells[0])] = float(cells[column])
+        except ValueError:
+            continue
+    return ratios
+
+
+def render_comparison(previous, source, shapes_results):
+    """Each ratio of this run beside the same ratio in an earlier results file."""
+    lines = [
+        "## Against the previous results",
+        "",
+        f"The same ratios in `{source}` (an earlier run of this script, before "
+        "the changes this run measures), beside this run's median and the range "
+        "of its per-repeat ratios (wall-clock).",
+        "",
+        "| shape | variant | previous | now (median) | now, per-repeat min - max |",
+        "|---|---|---|---|---|",
+    ]
+    for res in shapes_results:
+        name = res["shape"][0]
+        rows = [
+            (EPOCH_LABELS[k], res["epoch_ratio"][k]["wall"], res["epoch_ratio_runs"][k])
+            for k in res["epoch_ratio"]
+            if k != "a"
+        ]
+        rows += [
+            (FIT_LABELS[k], res["fit_ratio"][k]["wall"], res["fit_ratio_runs"][k])
+            for k in res["fit_ratio"]
+            if k != "erm"
+        ]
+        for label, value, runs in rows:
+            before = previous.get((name, label))
+            before_text = "" if before is None else f"{before:.2f}"
+            lines.append(
+                f"| {name} | {label} | {before_text} | {value:.2f} "
+                f"| {min(runs):.2f} - {max(runs):.2f} |"
+            )
+    lines.append("")
+    return lines
+
+
 # -------------------------------------------------------------------- report
 def _status(value, target):
     if value <= target:
@@ -668,7 +769,9 @@ def _status(value, target):
     return f"MISS (+{value / target - 1:.0%})"
 
 
-def render(args, shapes_results, memory, memory_shape, info, sparse=None):
+def render(
+    args, shapes_results, memory, memory_shape, info, sparse=None, previous=None
+):
     device = args.device
     on_gpu = torch.device(device).type == "cuda"
     options = ""
@@ -855,6 +958,20 @@ def render(args, shapes_results, memory, memory_shape, info, sparse=None):
                 for label, seconds in parts
             ]
             lines.append("")
+        if "syncs" in res:
+            lines += [
+                "Host synchronisations per training step (torch's CUDA sync debug "
+                "mode over one epoch; skorch reads each step's loss with "
+                "`loss.item()`, which is one):",
+                "",
+                "| training | synchronising calls | steps | per step |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {label} | {syncs} | {steps} | {syncs / max(steps, 1):.2f} |"
+                for label, (syncs, steps) in res["syncs"].items()
+            ]
+            lines.append("")
         if "profile" in res:
             lines += [
                 "(c) is over its target on this shape (wall or CPU); cProfile of "
@@ -930,6 +1047,8 @@ def render(args, shapes_results, memory, memory_shape, info, sparse=None):
                 f"| {r['peak_mb'] - r['base_rss_mb']:.0f} | {r['wall']:.1f} |"
             )
         lines.append("")
+    if previous:
+        lines += render_comparison(previous, args.baseline, shapes_results)
     lines += [
         "## Targets",
         "",
@@ -1020,6 +1139,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--skip-sparse", action="store_true", help="skip the sparse-features part"
     )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="an earlier results file of this script: its ratios are shown beside "
+        "this run's",
+    )
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
@@ -1049,7 +1174,7 @@ def main(argv=None):
         shapes = [s for s in shapes if s[0] in args.shapes]
     shapes_results = []
     for shape in shapes:
-        log(f"shape {shape[0]}: {shape[1]:,} x {shape[2]}")
+        log(f"shape {shape[0]}: {shape[1]:,} x {' x '.join(map(str, shape[2]))}")
         shapes_results.append(benchmark_shape(shape, args.repeats, args.device, log))
     memory, memory_shape = None, QUICK_MEMORY if args.quick else FULL_MEMORY
     if not args.skip_memory:
@@ -1076,7 +1201,8 @@ def main(argv=None):
         load_start=load_start,
         load_end=os.getloadavg()[0],
     )
-    text = render(args, shapes_results, memory, memory_shape, info, sparse)
+    previous = read_previous_ratios(args.baseline) if args.baseline else None
+    text = render(args, shapes_results, memory, memory_shape, info, sparse, previous)
     print(text)
     if args.output != "-":
         out = pathlib.Path(args.output)

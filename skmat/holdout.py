@@ -12,6 +12,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._inputs import splitter_X, take_rows
+from .nets import ShiftedLossMixin
 from .together import fit_folds_together
 
 __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
@@ -36,7 +37,9 @@ def cross_val_holdout_proba(
     ``method="predict_proba"`` computes them (same splits, same clones, same
     per-fold fit parameters), but the fold models are returned too: MAT uses them
     again to infer groups on new labelled data. Folds are fitted in parallel with
-    joblib. Each fold's rows are taken in ``X``'s own kind
+    joblib. A skorch net that serves ``X`` through skmat's fast path reads its
+    fold's rows in place (:meth:`skmat.nets.ShiftedLossMixin.rows_view`);
+    otherwise each fold's rows are taken in ``X``'s own kind
     (:func:`skmat._inputs.take_rows`: a lazy view of a ``SliceDataset``, a copy
     of the rows of an array), in the worker, and freed after its fit.
 
@@ -127,6 +130,16 @@ def cross_val_holdout_proba(
     ), models
 
 
+def _fold_rows(estimator, X, y, train, test):
+    """A fold's training and test rows: views where the net serves X itself
+    (:meth:`skmat.nets.ShiftedLossMixin.rows_view`), copies otherwise."""
+    if isinstance(estimator, ShiftedLossMixin):
+        train_view = estimator.rows_view(X, y, train)
+        if train_view is not None:
+            return train_view, estimator.rows_view(X, y, test)
+    return take_rows(X, train), take_rows(X, test)
+
+
 def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
     if verbose:
         print(
@@ -135,8 +148,9 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
         )
     try:
         fold_params = _check_method_params(splitter_X(X), params=params, indices=train)
-        estimator.fit(take_rows(X, train), y[train], **fold_params)
-        return estimator, _predict_fold(estimator, take_rows(X, test), index, n_folds)
+        X_train, X_test = _fold_rows(estimator, X, y, train, test)
+        estimator.fit(X_train, y[train], **fold_params)
+        return estimator, _predict_fold(estimator, X_test, index, n_folds)
     except Exception as exc:
         _raise_with_note(
             exc,

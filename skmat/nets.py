@@ -175,6 +175,16 @@ class _RowDataCollate:
         return RowBatch(xb, row_data), yb
 
 
+def _overrides(cls, name):
+    """Whether a class below skmat's mixins (the user's) defines ``name``."""
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] in ("skmat", "skorch"):
+            continue
+        if name in vars(klass):
+            return True
+    return False
+
+
 def _strip(batch):
     """``(batch without row data, row data or {})`` for a loader's batch."""
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
@@ -354,6 +364,23 @@ class ShiftedLossMixin:
             if "collate_fn" in params_for(prefix, vars(self)):
                 return False
         return True
+
+    def rows_view(self, X, y, rows):
+        """The rows ``rows`` of ``(X, y)`` as a dataset view, or None.
+
+        When this net would serve ``X`` through skmat's fast path anyway
+        (skorch's ``Dataset`` on in-memory data, no ``get_dataset`` of the
+        user's, the default collate function), a held-out fold can train and
+        predict on a ``Subset`` of the gathered dataset instead of a copy of
+        its rows; the batches are the same. None otherwise: the caller then
+        copies the rows in ``X``'s own kind.
+        """
+        if _overrides(type(self), "get_dataset") or self.get_params_for("dataset"):
+            return None
+        dataset = SkorchDataset(X, y)
+        if not self._can_gather(dataset, y):
+            return None
+        return torch.utils.data.Subset(_RowDataset(dataset, {}, True), rows)
 
     def get_params_for(self, prefix):
         """skorch's ``get_params_for``; a user's ``collate_fn`` also collates the

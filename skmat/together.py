@@ -67,6 +67,7 @@ __all__ = [
     "ELEMENTWISE_OPTIMIZERS",
     "FOLDS_PARAM",
     "OWN_ROWS",
+    "SPLIT_FLOPS_PER_ROW",
 ]
 
 #: Torch optimizers whose update of a parameter element depends on that element's
@@ -92,6 +93,12 @@ ELEMENTWISE_OPTIMIZERS = tuple(
 
 #: Keyword argument of :meth:`StackedModule.forward` naming each copy's rows.
 OWN_ROWS = "skmat_own_rows"
+#: Forward FLOPs per row from which running each copy on its own rows only pays
+#: (``split_rows="auto"``): below, the gathers and extra calls cost more than the
+#: arithmetic saved (an MLP on a table: 5e4 FLOPs per row, one copy's forward on
+#: the whole batch is faster); above, the saved backward wins (a small CNN on
+#: 32x32 images: 3e6). Measured with the speed benchmark's shapes.
+SPLIT_FLOPS_PER_ROW = 1e6
 
 
 def _mangle(name):
@@ -119,6 +126,17 @@ def _take_rows(value, rows, n_rows):
     return value
 
 
+def _slice_rows(value, rows, n_rows):
+    """A slice of the rows of every batch-sized tensor in a nested argument."""
+    if isinstance(value, torch.Tensor):
+        return value[rows] if value.ndim and value.shape[0] == n_rows else value
+    if isinstance(value, Mapping):
+        return {k: _slice_rows(v, rows, n_rows) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_slice_rows(v, rows, n_rows) for v in value)
+    return value
+
+
 def _batch_size(args, kwargs):
     for value in [*args, *kwargs.values()]:
         if isinstance(value, torch.Tensor) and value.ndim:
@@ -131,27 +149,47 @@ def _batch_size(args, kwargs):
 
 
 class StackedModule(nn.Module):
-    """K copies of a module, their parameters stacked along a first axis.
+    """K copies of a module, run on the same batch, their outputs stacked.
 
-    The forward runs every copy on the same input and returns their outputs
-    one after the other along the first axis, shape ``(K * B, ...)`` for a
-    batch of ``B`` rows: rows ``k * B .. (k + 1) * B`` are copy ``k``'s. That
-    layout keeps each row's output shape what the module gives, so skorch's
-    checks of the output (``NeuralNetBinaryClassifier.infer``) hold.
+    The forward runs every copy on the input and returns their outputs one
+    after the other along the first axis, shape ``(K * B, ...)`` for a batch of
+    ``B`` rows: rows ``k * B .. (k + 1) * B`` are copy ``k``'s. That layout keeps
+    each row's output shape what the module gives, so skorch's checks of the
+    output (``NeuralNetBinaryClassifier.infer``) hold.
+
+    Two layouts, chosen once: **stacked** (the copies' parameters stacked along
+    a first axis by :func:`torch.func.stack_module_state`, the K forwards in one
+    :func:`torch.vmap` call over :func:`torch.func.functional_call`: one kernel
+    launch per layer for all copies, what pays on accelerators) or **modules**
+    (the K copies kept as modules and called one after the other, each on its
+    own rows: no vmap or functional_call overhead, what pays on the CPU and
+    what BatchNorm needs). Either way the parameters of different copies are
+    different tensor elements, so one elementwise optimizer updates each copy
+    with its own gradient only.
 
     Parameters
     ----------
     modules : sequence of torch.nn.Module
         The K copies, same architecture (their initial weights may differ).
     vectorize : {"auto", True, False}, default="auto"
-        ``True``: one ``torch.vmap`` call runs the K copies; ``False``: one
-        after the other; ``"auto"``: vmap on accelerators (CUDA, MPS) unless the
-        module has BatchNorm layers (statistics updated in place) or fails under
-        vmap (a warning says so).
+        ``True``: stacked, under vmap; ``False``: modules; ``"auto"``: stacked
+        when ``device`` is an accelerator (CUDA, MPS) and the module has no
+        BatchNorm layer (statistics updated in place), modules otherwise. A
+        module that fails under vmap (a warning says so) runs its stacked
+        copies one after the other.
     others : {"skip", "no_grad"}, default="skip"
-        With ``skmat_own_rows`` (one after the other only), what a copy computes
-        on the rows it does not own: nothing (zeros: the held-out fold nets) or
-        its output without gradients (the XRM twins' held-out predictions).
+        With ``skmat_own_rows`` and the rows split, what a copy computes on the
+        rows it does not own: nothing (zeros: the held-out fold nets) or its
+        output without gradients (the XRM twins' held-out predictions).
+    device : str or torch.device, default=None
+        The device the module will train on (for ``"auto"``).
+    split_rows : {"auto", True, False}, default="auto"
+        Whether, given ``skmat_own_rows`` (modules layout), each copy runs on
+        its own rows only (with gradients) rather than on the whole batch
+        (the others' rows then weigh nothing in the loss): ``"auto"`` splits
+        when the module's forward costs at least
+        :data:`SPLIT_FLOPS_PER_ROW` per row (counted once, on two rows, by
+        ``torch.utils.flop_counter.FlopCounterMode``).
 
     Examples
     --------
@@ -160,11 +198,13 @@ class StackedModule(nn.Module):
     >>> stack = StackedModule([torch.nn.Linear(3, 2) for _ in range(4)])
     >>> stack(torch.zeros(5, 3)).shape
     torch.Size([20, 2])
-    >>> len(stack.member_state_dicts())
-    4
+    >>> stack.stacked, len(stack.member_state_dicts())
+    (False, 4)
     """
 
-    def __init__(self, modules, vectorize="auto", others="skip"):
+    def __init__(
+        self, modules, vectorize="auto", others="skip", device=None, split_rows="auto"
+    ):
         super().__init__()
         modules = list(modules)
         if len(modules) < 1:
@@ -178,10 +218,27 @@ class StackedModule(nn.Module):
         shapes = [[(n, p.shape) for n, p in m.named_parameters()] for m in modules]
         if any(s != shapes[0] for s in shapes[1:]):
             raise ValueError("the stacked modules must have the same parameters.")
-        params, buffers = torch.func.stack_module_state(modules)
         self.n_members = len(modules)
-        self.vectorize = vectorize
         self.others = others
+        self.split_rows = split_rows
+        self._batchnorm = _has_batchnorm(modules[0])
+        if vectorize is True and self._batchnorm:
+            raise ValueError(
+                "vectorize=True runs the copies under torch.vmap, which cannot "
+                "update BatchNorm statistics; use vectorize='auto' or False."
+            )
+        accelerator = device is not None and torch.device(device).type in (
+            "cuda",
+            "mps",
+        )
+        self.stacked = vectorize is True or (
+            vectorize == "auto" and accelerator and not self._batchnorm
+        )
+        self._vmap_ok = True if vectorize is True else None
+        if not self.stacked:
+            self.members = nn.ModuleList(modules)
+            return
+        params, buffers = torch.func.stack_module_state(modules)
         self._param_names = list(params)
         self._buffer_names = list(buffers)
         for name, value in params.items():
@@ -190,12 +247,9 @@ class StackedModule(nn.Module):
             self.register_buffer(_mangle(name), value)
         # The architecture, without weights: functional_call runs it with each
         # copy's slice. Kept out of the module registry (no parameters of its own).
-        base = copy.deepcopy(modules[0]).to("meta")
-        self.__dict__["_base"] = base
-        self._batchnorm = _has_batchnorm(base)
-        self._vmap_ok = None
+        self.__dict__["_base"] = copy.deepcopy(modules[0]).to("meta")
 
-    def _stacked(self):
+    def _stacked_state(self):
         params = {n: getattr(self, _mangle(n)) for n in self._param_names}
         buffers = {n: getattr(self, _mangle(n)) for n in self._buffer_names}
         return params, buffers
@@ -207,7 +261,12 @@ class StackedModule(nn.Module):
         -------
         states : list of dict
         """
-        params, buffers = self._stacked()
+        if not self.stacked:
+            return [
+                {n: v.detach().clone() for n, v in m.state_dict().items()}
+                for m in self.members
+            ]
+        params, buffers = self._stacked_state()
         return [
             {n: v[k].detach().clone() for n, v in {**params, **buffers}.items()}
             for k in range(self.n_members)
@@ -215,25 +274,13 @@ class StackedModule(nn.Module):
 
     def train(self, mode=True):
         super().train(mode)
-        self._base.train(mode)
+        if self.stacked:
+            self._base.train(mode)
         return self
 
-    def _device_type(self):
-        for tensor in self.parameters():
-            return tensor.device.type
-        return "cpu"
-
-    def _use_vmap(self, args, kwargs):
-        if self.vectorize is False:
-            return False
-        if self.vectorize is True:
-            if self._batchnorm:
-                raise ValueError(
-                    "vectorize=True runs the copies under torch.vmap, which cannot "
-                    "update BatchNorm statistics; use vectorize='auto' or False."
-                )
-            return True
-        if self._batchnorm or self._device_type() not in ("cuda", "mps"):
+    def uses_vmap(self, args, kwargs):
+        """Whether a forward on these arguments runs the copies under vmap."""
+        if not self.stacked:
             return False
         if self._vmap_ok is None:
             self._vmap_ok = self._probe(args, kwargs)
@@ -241,8 +288,8 @@ class StackedModule(nn.Module):
 
     def _probe(self, args, kwargs):
         """Whether the module runs under ``torch.vmap`` (on two rows, no grad)."""
-        rows = torch.arange(min(2, _batch_size(args, kwargs) or 0))
         n_rows = _batch_size(args, kwargs)
+        rows = torch.arange(min(2, n_rows or 0))
         try:
             with torch.no_grad():
                 self._forward_vmap(
@@ -259,7 +306,7 @@ class StackedModule(nn.Module):
             return False
 
     def _forward_vmap(self, args, kwargs):
-        params, buffers = self._stacked()
+        params, buffers = self._stacked_state()
 
         def one(p, b):
             out = torch.func.functional_call(self._base, (p, b), args, kwargs)
@@ -268,55 +315,111 @@ class StackedModule(nn.Module):
         out = torch.vmap(one, randomness="different")(params, buffers)
         return out.reshape(-1, *out.shape[2:])
 
-    def _member(self, k, params, buffers, args, kwargs):
+    def _member_fn(self, k):
+        """Copy ``k`` as a function of the forward's arguments."""
+        if not self.stacked:
+            member = self.members[k]
+            return lambda args, kwargs: _single_output(member(*args, **kwargs))
+        params, buffers = self._stacked_state()
         p_k = {n: v[k] for n, v in params.items()}
         b_k = {n: v[k] for n, v in buffers.items()}
-        out = torch.func.functional_call(self._base, (p_k, b_k), args, kwargs)
-        return _single_output(out)
+        return lambda args, kwargs: _single_output(
+            torch.func.functional_call(self._base, (p_k, b_k), args, kwargs)
+        )
 
     def forward(self, *args, **kwargs):
         """Every copy's output on the batch, stacked along the first axis.
 
-        ``skmat_own_rows`` (keyword, a boolean tensor of shape (B, K)) names the
-        rows each copy trains on; one after the other, copy ``k`` then runs on
-        those rows only (the others get zeros, or with ``others="no_grad"`` its
-        output without gradients). Every other argument goes to the module.
+        ``skmat_own_rows`` (keyword) names the rows each copy trains on: a
+        boolean tensor of shape (B, K), or of shape (B,) the one copy that owns
+        each row. When the rows are split (``split_rows``), copy ``k`` then
+        runs with gradients on its rows only (on the others: nothing, zeros,
+        or with ``others="no_grad"`` its output without gradients). Every other
+        argument goes to the module.
         """
         own = kwargs.pop(OWN_ROWS, None)
-        if self._use_vmap(args, kwargs):
+        if self.uses_vmap(args, kwargs):
             return self._forward_vmap(args, kwargs)
-        params, buffers = self._stacked()
-        if own is None:
-            outs = [
-                self._member(k, params, buffers, args, kwargs)
-                for k in range(self.n_members)
-            ]
-            return torch.cat(outs, dim=0)
-        return self._forward_own_rows(own, params, buffers, args, kwargs)
+        members = [self._member_fn(k) for k in range(self.n_members)]
+        if own is None or not self._splits(members[0], args, kwargs):
+            return torch.cat([member(args, kwargs) for member in members], dim=0)
+        return self._forward_own_rows(own, members, args, kwargs)
 
-    def _forward_own_rows(self, own, params, buffers, args, kwargs):
+    def _splits(self, member, args, kwargs):
+        """Whether copies run on their own rows only (see ``split_rows``)."""
+        if self.split_rows != "auto":
+            return bool(self.split_rows)
+        decided = vars(self).get("_split_decided")
+        if decided is None:
+            from torch.utils.flop_counter import FlopCounterMode
+
+            n_rows = _batch_size(args, kwargs) or 1
+            rows = torch.arange(min(2, n_rows))
+            probe = _take_rows(args, rows, n_rows), _take_rows(kwargs, rows, n_rows)
+            with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                member(*probe)
+            per_row = counter.get_total_flops() / max(len(rows), 1)
+            decided = per_row >= SPLIT_FLOPS_PER_ROW
+            self.__dict__["_split_decided"] = decided
+        return decided
+
+    def _forward_own_rows(self, own, members, args, kwargs):
+        if own.ndim == 1:  # each row's one copy: a partition of the rows
+            return self._forward_partition(own, members, args, kwargs)
         n_rows = own.shape[0]
         own = own.to(torch.bool)
         parts = []
-        for k in range(self.n_members):
-            mine = own[:, k].nonzero().squeeze(1)
-            rest = (~own[:, k]).nonzero().squeeze(1)
+        for k, member in enumerate(members):
             computed = []
-            if len(mine):
+            mine = own[:, k].nonzero().squeeze(1)
+            if len(mine) == n_rows:  # every row is this copy's: no gather
+                computed.append((None, member(args, kwargs)))
+            elif len(mine):
                 x = _take_rows(args, mine, n_rows), _take_rows(kwargs, mine, n_rows)
-                computed.append((mine, self._member(k, params, buffers, *x)))
-            if len(rest) and self.others == "no_grad":
+                computed.append((mine, member(*x)))
+            if self.others == "no_grad" and len(mine) < n_rows:
+                rest = (~own[:, k]).nonzero().squeeze(1)
                 x = _take_rows(args, rest, n_rows), _take_rows(kwargs, rest, n_rows)
                 with torch.no_grad():
-                    computed.append((rest, self._member(k, params, buffers, *x)))
+                    computed.append((rest, member(*x)))
             parts.append(computed)
         template = next(out for computed in parts for _, out in computed)
         outs = []
         for computed in parts:
+            if len(computed) == 1 and computed[0][0] is None:
+                outs.append(computed[0][1])
+                continue
             full = template.new_zeros((n_rows, *template.shape[1:]))
             for rows, out in computed:
                 full = full.index_copy(0, rows.to(out.device), out)
             outs.append(full)
+        return torch.cat(outs, dim=0)
+
+    def _forward_partition(self, owner, members, args, kwargs):
+        """Every copy on every row, with gradients on its own rows only, when
+        each row belongs to one copy (``owner``, the XRM twins): the batch is
+        sorted by owner once, each copy runs on contiguous slices of it (its
+        own rows with gradients, the others' without), and its outputs are put
+        back in the batch's order."""
+        n_rows = owner.shape[0]
+        owner = owner.to(torch.int64)
+        order = torch.argsort(owner, stable=True)
+        counts = torch.bincount(owner, minlength=self.n_members).tolist()
+        x = _take_rows(args, order, n_rows), _take_rows(kwargs, order, n_rows)
+        starts = np.cumsum([0, *counts]).tolist()
+        back = torch.argsort(order)
+        outs = []
+        for k, member in enumerate(members):
+            pieces = []
+            for j in range(self.n_members):
+                if counts[j] == 0:
+                    continue
+                rows = slice(starts[j], starts[j + 1])
+                piece = _slice_rows(x, rows, n_rows)
+                with torch.set_grad_enabled(torch.is_grad_enabled() and j == k):
+                    pieces.append(member(*piece))
+            sorted_out = torch.cat(pieces, dim=0) if len(pieces) > 1 else pieces[0]
+            outs.append(sorted_out.index_select(0, back.to(sorted_out.device)))
         return torch.cat(outs, dim=0)
 
 
@@ -414,13 +517,18 @@ class FoldsTogetherMixin:
     def initialize_module(self):
         """The user's module, built ``n_folds`` times, in a :class:`StackedModule`."""
         members = _build_members(self, int(self.n_folds))
-        self.module_ = StackedModule(members, vectorize=self.fold_vectorize)
+        # BatchNorm: each copy must normalise its own rows only (no leak of the
+        # rows it holds out), so the rows are always split.
+        split = True if _has_batchnorm(members[0]) else "auto"
+        self.module_ = StackedModule(
+            members, vectorize=self.fold_vectorize, device=self.device, split_rows=split
+        )
         return self
 
     def infer(self, x, **fit_params):
         """The net's ``infer``; while training, each copy runs on its own rows."""
         own = self._batch_row_data_now().get(FOLDS_PARAM)
-        if own is not None:
+        if own is not None and not self.module_.stacked:
             fit_params[OWN_ROWS] = own
         return super().infer(x, **fit_params)
 

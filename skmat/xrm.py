@@ -60,13 +60,13 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
-from torch.nn import functional as F
 
 from ._inputs import check_rows, flat_width, for_nets, n_rows
 from .mlp import MLPModule, mlp_net
 from .nets import (
     ShiftedLossMixin,
     _cuda_devices,
+    _has_batchnorm,
     _strip,
     as_mat_net,
     check_device,
@@ -118,8 +118,14 @@ class XRMMixin:
     def initialize_module(self):
         """The user's module, built twice, in a :class:`StackedModule`."""
         members = _build_members(self, 2)
+        # BatchNorm twins see the whole batch (its statistics), as one net would.
+        split = False if _has_batchnorm(members[0]) else "auto"
         self.module_ = StackedModule(
-            members, vectorize=self.xrm_vectorize, others="no_grad"
+            members,
+            vectorize=self.xrm_vectorize,
+            others="no_grad",
+            device=self.device,
+            split_rows=split,
         )
         return self
 
@@ -154,9 +160,8 @@ class XRMMixin:
         """The net's ``infer``; while training, each twin runs with gradients on
         its own rows only (unless the module has BatchNorm)."""
         rows = self._batch_rows()
-        if rows is not None and not self.module_._batchnorm:
-            own = F.one_hot(self._xrm_twin[rows], 2).to(torch.bool)
-            fit_params[OWN_ROWS] = own
+        if rows is not None and not self.module_.stacked:
+            fit_params[OWN_ROWS] = self._xrm_twin[rows]  # each row's twin
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -166,14 +171,13 @@ class XRMMixin:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         labels = self._xrm_labels[rows]
         twin = self._xrm_twin[rows]
-        losses = per_example_losses(
-            super().get_loss, self, y_pred, labels.repeat(2), X, training
-        )
-        losses = unfold(losses, 2)  # (2, B)
-        own = torch.stack([twin == 0, twin == 1]).to(losses.dtype)
-        onehot = F.one_hot(labels, self._xrm_classes).to(losses.dtype)
-        counts = own @ onehot  # (2, C): each twin's rows of each dynamic label
-        weight = own / counts.clamp_min(1.0).gather(1, labels.expand(2, -1))
+        own = _own_outputs(y_pred, twin)
+        losses = per_example_losses(super().get_loss, self, own, labels, X, training)
+        # Class balance within each twin: a row's weight is one over the number
+        # of the twin's rows in the batch with the same dynamic label.
+        key = twin * self._xrm_classes + labels
+        counts = torch.bincount(key, minlength=2 * self._xrm_classes)
+        weight = 1.0 / counts[key].to(losses.dtype)
         return (losses * weight).sum()
 
     def train_step(self, batch, **fit_params):
@@ -187,19 +191,17 @@ class XRMMixin:
 
     @torch.no_grad()
     def _flip(self, y_pred, rows):
-        out = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-        logits = class_logits(self, unfold(out.detach(), 2)).float()  # (2, B, C)
-        twin = self._xrm_twin[rows].to(logits.device)
-        held_out = logits[1 - twin, torch.arange(len(rows), device=logits.device)]
-        confidence, guess = torch.softmax(held_out, dim=-1).max(dim=-1)
+        twin = self._xrm_twin[rows]
+        held_out = class_logits(self, _own_outputs(y_pred, 1 - twin).detach())
+        confidence, guess = torch.softmax(held_out.float(), dim=-1).max(dim=-1)
         c = self._xrm_classes
         flip_prob = (confidence - 1.0 / c) * (c / (c - 1))
-        flip = torch.rand(len(rows), device=logits.device) < flip_prob
+        flip = torch.rand(len(rows), device=flip_prob.device) < flip_prob
         keep = (
             self._xrm_labels[rows] if self.flip_mode == "persist" else self._xrm_y[rows]
         )
-        new = torch.where(flip, guess.to(keep.device), keep.to(guess.device))
-        self._xrm_labels[rows] = new.to(self._xrm_labels.device)
+        new = torch.where(flip.to(keep.device), guess.to(keep.device), keep)
+        self._xrm_labels[rows] = new
 
     def on_epoch_end(self, net, **kwargs):
         """Record the flip rate (before the callbacks, so PrintLog shows it)."""
@@ -288,6 +290,15 @@ class XRMMixin:
                 f"shape {y.shape}."
             )
         return np.any(pred != y[None, :], axis=0)
+
+
+def _own_outputs(y_pred, twin):
+    """Row ``i``'s output from twin ``twin[i]``, out of both twins' stacked outputs."""
+    out = y_pred[0] if isinstance(y_pred, tuple) else y_pred
+    both = unfold(out, 2)
+    index = twin.to(both.device).view(1, -1, *([1] * (both.ndim - 2)))
+    index = index.expand(1, *both.shape[1:])
+    return both.gather(0, index).squeeze(0)
 
 
 def _state_device(net):

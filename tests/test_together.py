@@ -138,7 +138,7 @@ def test_batchnorm_copies_normalise_their_own_rows():
 
     net = module_net(WithBatchNorm, criterion=torch.nn.CrossEntropyLoss)
     joint = fit_folds_together(net, X, Y, SPLITS)
-    assert not joint.module_._use_vmap((torch.as_tensor(X[:2]),), {})
+    assert not joint.module_.uses_vmap((torch.as_tensor(X[:2]),), {})
     # Copy 0 never saw its held-out rows: relabelling them (the loss) or
     # rescaling them (the BatchNorm statistics) leaves it as it was.
     test0 = SPLITS[0][1]
@@ -192,9 +192,14 @@ def test_probe_detects_a_module_vmap_cannot_run():
             scale = 1.0 if float(self.linear.weight.abs().max()) < 1e6 else 0.5
             return self.linear(x) * scale
 
-    stack = StackedModule([DataDependent(), DataDependent()])
+    # On an accelerator ("auto") the copies are stacked for vmap; a module vmap
+    # cannot run is detected on the first batch and runs one copy at a time.
+    stack = StackedModule([DataDependent(), DataDependent()], device="cuda")
+    assert stack.stacked
+    x = torch.as_tensor(X[:4])
     with pytest.warns(UserWarning, match="vmap"):
-        assert not stack._probe((torch.as_tensor(X[:4]),), {})
+        assert not stack.uses_vmap((x,), {})
+    assert stack(x).shape == (8, 2)
 
 
 def test_dropout_copies_are_reproducible_and_global_rng_untouched():

@@ -1,5 +1,6 @@
 """Tests of skmat.xrm: XRM twins and their held-out probabilities."""
 
+import copy
 import pickle
 import time
 
@@ -179,9 +180,9 @@ def test_own_rows_forward_equals_full_batch_loss_and_gradients(owners):
         losses = unfold(F.cross_entropy(out, labels.repeat(2), reduction="none"), 2)
         return (losses * own.T.float()).sum()
 
-    split = StackedModule(twins, vectorize=False, others="no_grad")
-    full = StackedModule(twins, vectorize=False, others="no_grad")
-    out_split = split(x, skmat_own_rows=own)
+    split = StackedModule(twins, vectorize=False, others="no_grad", split_rows=True)
+    full = StackedModule(copy.deepcopy(twins), vectorize=False, others="no_grad")
+    out_split = split(x, skmat_own_rows=owner)  # each row's twin
     out_full = full(x)
     loss_of(out_split).backward()
     loss_of(out_full).backward()
@@ -202,8 +203,12 @@ def test_vmap_training_equals_loop_training(optimizer):
     np.testing.assert_array_equal(
         twins_v.history[:, "xrm_flip_rate"], twins_l.history[:, "xrm_flip_rate"]
     )
-    for pv, pl in zip(twins_v.module_.parameters(), twins_l.module_.parameters()):
-        torch.testing.assert_close(pv, pl, rtol=1e-4, atol=1e-5)
+    states = zip(
+        twins_v.module_.member_state_dicts(), twins_l.module_.member_state_dicts()
+    )
+    for state_v, state_l in states:
+        for name, value in state_l.items():
+            torch.testing.assert_close(state_v[name], value, rtol=1e-4, atol=1e-5)
 
 
 def test_vmap_runs_dropout_modules():
@@ -222,7 +227,7 @@ def test_cuda_vmap_matches_cpu():
     cpu, twins_cpu = fit_xrm(net, X, y, random_state=0, device="cpu")
     cuda, twins_cuda = fit_xrm(net, X, y, random_state=0, device="cuda")
     assert next(twins_cuda.module_.parameters()).device.type == "cuda"
-    assert twins_cuda.module_._use_vmap((torch.zeros(2, 6, device="cuda"),), {})
+    assert twins_cuda.module_.uses_vmap((torch.zeros(2, 6, device="cuda"),), {})
     # The coins come from each device's generator: assignments agree, flips and
     # so the twins may differ a little.
     np.testing.assert_array_equal(twins_cuda.xrm_assignment_, twins_cpu.xrm_assignment_)
@@ -251,7 +256,7 @@ def test_batchnorm_twins_see_the_whole_batch_one_after_the_other():
         train_split=None,
     )
     proba, twins = fit_xrm(net, X, y, random_state=0, device="cpu")
-    assert not twins.module_._use_vmap((torch.zeros(2, 6),), {})
+    assert not twins.module_.uses_vmap((torch.zeros(2, 6),), {})
     # running statistics were updated in each twin: 4 batches x 3 epochs
     for state in twins.module_.member_state_dicts():
         assert state["norm.num_batches_tracked"].item() == 12
