@@ -1,8 +1,12 @@
-"""Test-session settings shared by tests/ and the doctests in skmat/."""
+"""Test-session settings shared by tests/ and the doctests in skmat/.
+
+The suite runs with torch's default number of threads, as users do: nothing
+here pins it. A few test modules of tiny networks pin one thread for their own
+tests, for speed only (torch's thread hand-offs cost more than they gain on
+such nets), and say so.
+"""
 
 import importlib.util
-
-import pytest
 
 if importlib.util.find_spec("matplotlib") is None:
     # The plot module's doctests need the optional `plot` extra.
@@ -11,15 +15,3 @@ else:
     import matplotlib
 
     matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
-    # The suite trains many tiny networks: on a 2-core machine, torch's thread
-    # hand-offs cost more than they gain for them (measured 5-10x slower).
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

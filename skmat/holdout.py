@@ -179,9 +179,11 @@ def _fit_folds_together(estimator, X, y, splits, params, verbose):
     if getattr(joint, "interrupted_", False):
         raise KeyboardInterrupt(f"the {n_folds} held-out folds were interrupted")
     results = []
-    for index, (model, (_, test)) in enumerate(zip(joint.fold_nets(estimator), splits)):
+    for index, (model, (train, test)) in enumerate(
+        zip(joint.fold_nets(estimator), splits)
+    ):
         try:
-            X_test = take_rows(X, test)
+            _, X_test = _fold_rows(model, X, y, train[:0], test)
             results.append((model, _predict_fold(model, X_test, index, n_folds)))
         except Exception as exc:
             _raise_with_note(

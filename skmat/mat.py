@@ -123,7 +123,9 @@ class MATClassifier(
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own
         ``device``. An absent device is a ``ValueError`` at ``fit``.
     n_jobs : int, default=None
-        Number of held-out folds fitted in parallel (joblib).
+        Number of held-out folds fitted in parallel (joblib). Results with
+        another ``n_jobs`` differ by float rounding only (joblib's workers run
+        torch on one thread each; see ``docs/reliability.rst``).
     random_state : int, RandomState instance or None, default=None
         Seeds the networks (weights, shuffling, dropout: torch's generators are
         seeded per fit and restored afterwards) and any ``random_state`` left at

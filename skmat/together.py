@@ -97,7 +97,8 @@ OWN_ROWS = "skmat_own_rows"
 #: (``split_rows="auto"``): below, the gathers and extra calls cost more than the
 #: arithmetic saved (an MLP on a table: 5e4 FLOPs per row, one copy's forward on
 #: the whole batch is faster); above, the saved backward wins (a small CNN on
-#: 32x32 images: 3e6). Measured with the speed benchmark's shapes.
+#: 32x32 images: 3e6). Measured on the shapes of ``benchmarks/speed.py``
+#: (``benchmarks/results/speed.md``).
 SPLIT_FLOPS_PER_ROW = 1e6
 
 
@@ -459,28 +460,32 @@ def _member_proba(net, X, n_members, n_classes=None):
     """
 
     def forward(X):
+        # Softmax batch by batch: only the (K, n, C) result is held, in float64.
         parts = [
-            class_logits(net, unfold(out, n_members)).double()
+            torch.softmax(
+                class_logits(net, unfold(out, n_members)).double(), dim=-1
+            ).numpy()
             for out in net.forward_iter(X, training=False)
         ]
         if not parts:
             return np.empty((n_members, 0, n_classes or 0))
-        return torch.softmax(torch.cat(parts, dim=1), dim=-1).numpy()
+        return np.concatenate(parts, axis=1)
 
     return checked_output(forward, X)
 
 
-def _build_members(net, n_members):
-    """``n_members`` freshly initialised modules from a skorch net's ``module``.
+def _build_members(initialize_module, net, n_members):
+    """``n_members`` freshly initialised modules from a skorch net.
 
-    Each is what skorch's ``initialize_module`` builds; a module given as an
-    instance (which skorch would reuse as it is) is deep-copied with its
-    parameters re-initialised (``reset_parameters`` of each submodule), so that
-    the copies start apart and the user's instance is never trained.
+    Each is what the net's own ``initialize_module`` (the user's override, or
+    skorch's) builds; a module given as an instance (which skorch reuses as it
+    is) is deep-copied with its parameters re-initialised (``reset_parameters``
+    of each submodule), so that the copies start apart and the user's instance
+    is never trained.
     """
     members = []
     for _ in range(n_members):
-        NeuralNet.initialize_module(net)
+        initialize_module()
         module = net.module_
         if any(module is m for m in members):
             module = copy.deepcopy(module)
@@ -516,7 +521,7 @@ class FoldsTogetherMixin:
 
     def initialize_module(self):
         """The user's module, built ``n_folds`` times, in a :class:`StackedModule`."""
-        members = _build_members(self, int(self.n_folds))
+        members = _build_members(super().initialize_module, self, int(self.n_folds))
         # BatchNorm: each copy must normalise its own rows only (no leak of the
         # rows it holds out), so the rows are always split.
         split = True if _has_batchnorm(members[0]) else "auto"

@@ -38,9 +38,9 @@ the loss and the label flips after each step:
    current value (``flip_mode="persist"``). "redraw" makes the dynamic label a
    fresh draw between the true label and the held-out twin's current
    prediction at every step; "persist" lets early flips survive until the
-   held-out twin confidently predicts the true label (measured here: it locks
-   slow learners into their initial guesses on a clean problem; on the paper's
-   Figure 1 problem both give the same result).
+   held-out twin confidently predicts the true label, which can lock slow
+   learners into their initial guesses on a clean problem; on the paper's
+   Figure 1 problem both give the same result.
 4. The fraction of dynamic labels that differ from the true ones is recorded
    in the net's history (``xrm_flip_rate``) at every epoch. After training,
    ``held_out_proba(X)`` is, for each training row ``i``, the softmax of twin
@@ -67,7 +67,6 @@ from .nets import (
     ShiftedLossMixin,
     _cuda_devices,
     _has_batchnorm,
-    _strip,
     as_mat_net,
     check_device,
     check_trained,
@@ -117,7 +116,7 @@ class XRMMixin:
 
     def initialize_module(self):
         """The user's module, built twice, in a :class:`StackedModule`."""
-        members = _build_members(self, 2)
+        members = _build_members(super().initialize_module, self, 2)
         # BatchNorm twins see the whole batch (its statistics), as one net would.
         split = False if _has_batchnorm(members[0]) else "auto"
         self.module_ = StackedModule(
@@ -165,7 +164,12 @@ class XRMMixin:
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """XRM's loss: each twin's class-balanced loss on its own rows."""
+        """XRM's loss: each twin's class-balanced loss on its own rows.
+
+        In training it also draws the batch's label flips from the held-out
+        twin's outputs of this forward (before the update); ``train_step``
+        applies them after the optimizer step.
+        """
         rows = self._batch_rows()
         if rows is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
@@ -178,30 +182,29 @@ class XRMMixin:
         key = twin * self._xrm_classes + labels
         counts = torch.bincount(key, minlength=2 * self._xrm_classes)
         weight = 1.0 / counts[key].to(losses.dtype)
+        if training:
+            self._xrm_flips = (rows, self._flips(y_pred, rows, twin, labels))
         return (losses * weight).sum()
 
     def train_step(self, batch, **fit_params):
-        """skorch's ``train_step``, then the flips of the batch's dynamic labels."""
-        _, row_data = _strip(batch)
+        """skorch's ``train_step``, then the batch's label flips."""
         step = super().train_step(batch, **fit_params)
-        rows = row_data.get(XRM_ROW)
-        if rows is not None:
-            self._flip(step["y_pred"], rows.to(self._xrm_y.device))
+        flips = vars(self).pop("_xrm_flips", None)
+        if flips is not None:
+            rows, new = flips
+            self._xrm_labels[rows] = new
         return step
 
     @torch.no_grad()
-    def _flip(self, y_pred, rows):
-        twin = self._xrm_twin[rows]
+    def _flips(self, y_pred, rows, twin, labels):
+        """The batch's new dynamic labels, from the held-out twin's outputs."""
         held_out = class_logits(self, _own_outputs(y_pred, 1 - twin).detach())
         confidence, guess = torch.softmax(held_out.float(), dim=-1).max(dim=-1)
         c = self._xrm_classes
         flip_prob = (confidence - 1.0 / c) * (c / (c - 1))
         flip = torch.rand(len(rows), device=flip_prob.device) < flip_prob
-        keep = (
-            self._xrm_labels[rows] if self.flip_mode == "persist" else self._xrm_y[rows]
-        )
-        new = torch.where(flip.to(keep.device), guess.to(keep.device), keep)
-        self._xrm_labels[rows] = new
+        keep = labels if self.flip_mode == "persist" else self._xrm_y[rows]
+        return torch.where(flip.to(keep.device), guess.to(keep.device), keep)
 
     def on_epoch_end(self, net, **kwargs):
         """Record the flip rate (before the callbacks, so PrintLog shows it)."""
@@ -295,10 +298,9 @@ class XRMMixin:
 def _own_outputs(y_pred, twin):
     """Row ``i``'s output from twin ``twin[i]``, out of both twins' stacked outputs."""
     out = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-    both = unfold(out, 2)
-    index = twin.to(both.device).view(1, -1, *([1] * (both.ndim - 2)))
-    index = index.expand(1, *both.shape[1:])
-    return both.gather(0, index).squeeze(0)
+    first, second = unfold(out, 2)
+    pick_second = twin.to(out.device).bool().view(-1, *([1] * (first.ndim - 1)))
+    return torch.where(pick_second, second, first)
 
 
 def _state_device(net):

@@ -47,8 +47,8 @@ NEEDS_GROUPS = [GroupReweightingClassifier, GroupDROClassifier]
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
-    # These nets are tiny: torch's intra-op threads only contend with each other
-    # (5-10x slower on a busy 2-core machine). Restored for the other modules.
+    # For speed only: these nets are tiny, and torch's intra-op threads would
+    # only contend with each other. Restored for the other modules.
     n_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

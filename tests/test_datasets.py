@@ -256,7 +256,7 @@ def _worst_group_accuracy(pred, y, groups):
 
 @pytest.fixture
 def one_torch_thread():
-    # A small MLP trains fastest on one thread, and does not fight other jobs.
+    # For speed only: a small MLP trains fastest on one thread.
     n_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

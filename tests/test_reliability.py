@@ -397,21 +397,45 @@ def test_same_random_state_same_data_identical_probabilities(name):
     assert not np.array_equal(first.predict_proba(X0), other.predict_proba(X0))
 
 
-def test_n_jobs_does_not_change_the_result():
-    results = {}
-    for n_jobs in (None, 1, 2):
-        clf = ESTIMATORS["MAT-cv-net"](n_jobs=n_jobs).fit(X0, Y0)
-        results[n_jobs] = clf
+@pytest.fixture
+def two_torch_threads():
+    """torch on two threads (more than joblib's workers get), restored after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_n_jobs_changes_the_result_by_float_rounding_only(two_torch_threads):
+    # joblib's workers run torch on one thread each, the main process on all
+    # its threads, and a float32 sum changes in its last bits with the number of
+    # threads that share it. Identical results would need every fold fit on the
+    # same number of threads, which costs one-by-one fits most of their
+    # parallelism (docs/reliability.rst): the promise is a tolerance. Measured
+    # here: held-out probabilities 4e-8 apart, shifts 1.3e-6 (the temperature
+    # sharpens the difference), probabilities 1e-7; labels and groups equal.
+    X, y, _ = make_spurious_classification(400, 6, random_state=0)
+    fits = {
+        n_jobs: MATClassifier(cv=3, n_jobs=n_jobs, random_state=3).fit(X, y)
+        for n_jobs in (None, 1, 2)
+    }
+    reference = fits[None]
     for n_jobs in (1, 2):
-        np.testing.assert_array_equal(
-            results[n_jobs].holdout_proba_, results[None].holdout_proba_
+        fit_ = fits[n_jobs]
+        np.testing.assert_allclose(
+            fit_.holdout_proba_, reference.holdout_proba_, rtol=0, atol=1e-6
         )
-        np.testing.assert_array_equal(
-            results[n_jobs].predict_proba(X0), results[None].predict_proba(X0)
+        np.testing.assert_allclose(fit_.shift_, reference.shift_, rtol=0, atol=1e-4)
+        np.testing.assert_allclose(
+            fit_.predict_proba(X), reference.predict_proba(X), rtol=0, atol=1e-6
         )
+        np.testing.assert_array_equal(fit_.predict(X), reference.predict(X))
         np.testing.assert_array_equal(
-            results[n_jobs].infer_groups(X0, Y0), results[None].infer_groups(X0, Y0)
+            fit_.infer_groups(X, y), reference.infer_groups(X, y)
         )
+    # The same n_jobs twice: identical.
+    again = MATClassifier(cv=3, n_jobs=2, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(again.holdout_proba_, fits[2].holdout_proba_)
 
 
 # =====================================================================

@@ -20,8 +20,8 @@ from skmat.xrm import XRMMixin, fit_xrm
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
-    # These models are tiny: one thread is as fast, and far faster when the
-    # machine's cores are shared with other processes (OpenMP spin-waits).
+    # For speed only: these models are tiny, one thread is as fast, and far
+    # faster when the machine's cores are shared (OpenMP spin-waits).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
