@@ -42,7 +42,8 @@ set -e
 echo "== speed benchmark on $DEVICE"
 if [ "$DEVICE" = "cpu" ]; then
   "$PY" benchmarks/speed.py --device cpu --quick --skip-memory --skip-sparse \
-    --shapes tabular embedding images --output "$RESULTS/speed_gpu_dryrun.md"
+    --sync-check --shapes tabular embedding images \
+    --output "$RESULTS/speed_gpu_dryrun.md"
 else
   timeout 300 "$PY" benchmarks/speed.py --device "$DEVICE" --repeats 3 --skip-memory \
     --skip-sparse --shapes tabular embedding images --output "$RESULTS/speed_gpu.md"

@@ -378,7 +378,7 @@ FIT_PARAMS = {
 }
 
 
-def benchmark_shape(shape, repeats, device, log):
+def benchmark_shape(shape, repeats, device, log, sync_check=False):
     name, n_samples, row_shape, hidden, epochs = shape
     X, y = make_data(n_samples, row_shape)
     fit_params = FIT_PARAMS
@@ -467,7 +467,7 @@ def benchmark_shape(shape, repeats, device, log):
     }
     if name not in TARGET_SHAPES:
         return result
-    if torch.device(device).type == "cuda":
+    if sync_check:
         result["syncs"] = sync_counts(X, y, hidden, device, shift)
     if max(result["epoch_ratio"]["c"].values()) > TARGET_EPOCH:
         result["profile"] = profile_epoch(X, y, hidden, device, shift)
@@ -576,19 +576,27 @@ def sync_counts(X, y, hidden, device, shift, n_folds=5):
             X, y
         ),
     }
+    on_cuda = torch.device(device).type == "cuda"
     counts = {}
     for label, run in runs.items():
         run()  # warm-up: kernels, vmap probe
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            torch.cuda.set_sync_debug_mode("warn")
+            if on_cuda:
+                torch.cuda.set_sync_debug_mode("warn")
             try:
                 net = run()
-                torch.cuda.synchronize()
+                if on_cuda:
+                    torch.cuda.synchronize()
             finally:
-                torch.cuda.set_sync_debug_mode("default")
+                if on_cuda:
+                    torch.cuda.set_sync_debug_mode("default")
+        # On the CPU (a dry run of this code) there is nothing to count.
         syncs = sum("synchronizing" in str(w.message) for w in caught)
-        counts[label] = (syncs, int(net.history[-1, "train_batch_count"]))
+        counts[label] = (
+            syncs if on_cuda else None,
+            int(net.history[-1, "train_batch_count"]),
+        )
     return counts
 
 
@@ -968,7 +976,8 @@ def render(
                 "|---|---|---|---|",
             ]
             lines += [
-                f"| {label} | {syncs} | {steps} | {syncs / max(steps, 1):.2f} |"
+                f"| {label} | {'n/a (CPU)' if syncs is None else syncs} | {steps} "
+                f"| {'' if syncs is None else f'{syncs / max(steps, 1):.2f}'} |"
                 for label, (syncs, steps) in res["syncs"].items()
             ]
             lines.append("")
@@ -1140,6 +1149,12 @@ def parse_args(argv=None):
         "--skip-sparse", action="store_true", help="skip the sparse-features part"
     )
     parser.add_argument(
+        "--sync-check",
+        action="store_true",
+        help="count CUDA host synchronisations per step (always on with cuda; on "
+        "the CPU it only runs the code, for a dry run)",
+    )
+    parser.add_argument(
         "--baseline",
         default=None,
         help="an earlier results file of this script: its ratios are shown beside "
@@ -1175,7 +1190,15 @@ def main(argv=None):
     shapes_results = []
     for shape in shapes:
         log(f"shape {shape[0]}: {shape[1]:,} x {' x '.join(map(str, shape[2]))}")
-        shapes_results.append(benchmark_shape(shape, args.repeats, args.device, log))
+        shapes_results.append(
+            benchmark_shape(
+                shape,
+                args.repeats,
+                args.device,
+                log,
+                sync_check=args.sync_check or torch.device(args.device).type == "cuda",
+            )
+        )
     memory, memory_shape = None, QUICK_MEMORY if args.quick else FULL_MEMORY
     if not args.skip_memory:
         log(f"peak memory: {memory_shape[0]:,} x {memory_shape[1]}")

@@ -180,8 +180,11 @@ class XRMMixin:
         # Class balance within each twin: a row's weight is one over the number
         # of the twin's rows in the batch with the same dynamic label.
         key = twin * self._xrm_classes + labels
-        counts = torch.bincount(key, minlength=2 * self._xrm_classes)
-        weight = 1.0 / counts[key].to(losses.dtype)
+        # scatter_add, not bincount: no host synchronisation on a GPU.
+        counts = losses.new_zeros(2 * self._xrm_classes).scatter_add_(
+            0, key, torch.ones_like(losses)
+        )
+        weight = 1.0 / counts[key]
         if training:
             self._xrm_flips = (rows, self._flips(y_pred, rows, twin, labels))
         return (losses * weight).sum()
