@@ -84,6 +84,7 @@ from skmat.mlp import MLPModule
 from skmat.nets import MATNeuralNetClassifier
 
 HERE = pathlib.Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent
 RESULTS = HERE / "results" / "speed.md"
 LR = 1e-3
 BATCH_SIZE = 256
@@ -715,12 +716,34 @@ def benchmark_memory(shape, device, log, kinds, data="dense"):
 
 
 # ------------------------------------------------------------- previous run
-def read_previous_ratios(path):
+def read_baseline(spec, output):
+    """The text of an earlier results file and how to name it: ``spec`` is a
+    path, or a git revision whose committed copy of ``output`` is read (so a
+    comparison with the results on main needs no copy of them)."""
+    path = pathlib.Path(spec)
+    if path.is_file():
+        return path.read_text(), f"`{spec}`"
+    relative = pathlib.Path(output).resolve().relative_to(REPO_ROOT)
+    found = subprocess.run(
+        ["git", "show", f"{spec}:{relative.as_posix()}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        raise SystemExit(
+            f"--baseline {spec!r}: neither a file nor a git revision with "
+            f"{relative.as_posix()} ({found.stderr.strip()})"
+        )
+    return found.stdout, f"`{relative.as_posix()}` as committed at `{spec}`"
+
+
+def read_previous_ratios(text):
     """The "/ (a)" and "/ ERM" ratios of an earlier results file of this script:
     ``{(shape, label): ratio}`` (the labels of EPOCH_LABELS and FIT_LABELS)."""
     labels = set(EPOCH_LABELS.values()) | set(FIT_LABELS.values())
     ratios, shape = {}, None
-    for line in pathlib.Path(path).read_text().splitlines():
+    for line in text.splitlines():
         if line.startswith("## "):
             shape = line[3:].split(":")[0]
             continue
@@ -740,7 +763,7 @@ def render_comparison(previous, source, shapes_results):
     lines = [
         "## Against the previous results",
         "",
-        f"The same ratios in `{source}` (an earlier run of this script, before "
+        f"The same ratios in {source} (an earlier run of this script, before "
         "the changes this run measures), beside this run's median and the range "
         "of its per-repeat ratios (wall-clock).",
         "",
@@ -778,7 +801,14 @@ def _status(value, target):
 
 
 def render(
-    args, shapes_results, memory, memory_shape, info, sparse=None, previous=None
+    args,
+    shapes_results,
+    memory,
+    memory_shape,
+    info,
+    sparse=None,
+    previous=None,
+    source=None,
 ):
     device = args.device
     on_gpu = torch.device(device).type == "cuda"
@@ -791,6 +821,8 @@ def render(
         options += f" --device {device}"
     if args.threads is not None:
         options += f" --threads {args.threads}"
+    if args.baseline is not None:
+        options += f" --baseline {args.baseline}"
     lines = [
         f"# Speed and memory ({'GPU' if on_gpu else 'CPU'}, "
         f"{args.threads or 'default'} torch thread{'' if args.threads == 1 else 's'})",
@@ -1057,7 +1089,7 @@ def render(
             )
         lines.append("")
     if previous:
-        lines += render_comparison(previous, args.baseline, shapes_results)
+        lines += render_comparison(previous, source, shapes_results)
     lines += [
         "## Targets",
         "",
@@ -1157,8 +1189,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--baseline",
         default=None,
-        help="an earlier results file of this script: its ratios are shown beside "
-        "this run's",
+        help="an earlier results file of this script, or a git revision (its "
+        "committed copy of --output is read): its ratios are shown beside this "
+        "run's",
     )
     args = parser.parse_args(argv)
     if args.repeats is None:
@@ -1224,8 +1257,13 @@ def main(argv=None):
         load_start=load_start,
         load_end=os.getloadavg()[0],
     )
-    previous = read_previous_ratios(args.baseline) if args.baseline else None
-    text = render(args, shapes_results, memory, memory_shape, info, sparse, previous)
+    previous = source = None
+    if args.baseline:
+        baseline_text, source = read_baseline(args.baseline, args.output)
+        previous = read_previous_ratios(baseline_text)
+    text = render(
+        args, shapes_results, memory, memory_shape, info, sparse, previous, source
+    )
     print(text)
     if args.output != "-":
         out = pathlib.Path(args.output)

@@ -34,6 +34,7 @@ gradients (per-net gradient clipping), an internal validation split.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -328,6 +329,33 @@ class StackedModule(nn.Module):
             torch.func.functional_call(self._base, (p_k, b_k), args, kwargs)
         )
 
+    @contextlib.contextmanager
+    def only(self, k):
+        """Inside the block, the forward runs copy ``k`` alone and returns its
+        output, shape ``(B, ...)``: to predict with one copy through the net.
+
+        Parameters
+        ----------
+        k : int
+            The copy, ``0 .. K - 1``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skmat.together import StackedModule
+        >>> stack = StackedModule([torch.nn.Linear(3, 2) for _ in range(4)])
+        >>> with stack.only(1):
+        ...     stack(torch.zeros(5, 3)).shape
+        torch.Size([5, 2])
+        """
+        if not 0 <= int(k) < self.n_members:
+            raise ValueError(f"k must be in 0 .. {self.n_members - 1}; got {k}.")
+        self.__dict__["_only"] = int(k)
+        try:
+            yield self
+        finally:
+            self.__dict__.pop("_only", None)
+
     def forward(self, *args, **kwargs):
         """Every copy's output on the batch, stacked along the first axis.
 
@@ -336,9 +364,12 @@ class StackedModule(nn.Module):
         each row. When the rows are split (``split_rows``), copy ``k`` then
         runs with gradients on its rows only (on the others: nothing, zeros,
         or with ``others="no_grad"`` its output without gradients). Every other
-        argument goes to the module.
+        argument goes to the module. Inside :meth:`only`, one copy's output.
         """
         own = kwargs.pop(OWN_ROWS, None)
+        only = vars(self).get("_only")
+        if only is not None:
+            return self._member_fn(only)(args, kwargs)
         if self.uses_vmap(args, kwargs):
             return self._forward_vmap(args, kwargs)
         members = [self._member_fn(k) for k in range(self.n_members)]

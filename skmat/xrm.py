@@ -21,14 +21,15 @@ the loss and the label flips after each step:
 
 1. ``assignment[i] ~ Bernoulli(1/2)`` picks the twin that trains on example
    ``i``; the dynamic labels start as the true labels.
-2. At each step both twins run on the batch: each on its own rows with
-   gradients and on the other twin's rows without (on the CPU; one
-   ``torch.vmap`` call over the whole batch on accelerators; BatchNorm modules
-   see the whole batch). Twin ``k``'s loss is the *class-balanced*
-   cross-entropy (the net's own criterion, per example) on its rows against
-   their dynamic labels: the sum over classes ``c`` of the mean loss of its rows
-   whose dynamic label is ``c``. The net's optimizer updates both twins (their
-   parameters are disjoint).
+2. At each step both twins run on the whole batch (on the CPU one after the
+   other, on accelerators in one ``torch.vmap`` call); on the CPU a twin whose
+   forward is costly (:data:`~skmat.together.SPLIT_FLOPS_PER_ROW`, a CNN) runs
+   with gradients on its own rows only and without on the other twin's, unless
+   it has BatchNorm, whose statistics must see the whole batch. Twin ``k``'s
+   loss is the *class-balanced* cross-entropy (the net's own criterion, per
+   example) on its rows against their dynamic labels: the sum over classes
+   ``c`` of the mean loss of its rows whose dynamic label is ``c``. The net's
+   optimizer updates both twins (their parameters are disjoint).
 3. Label flipping, after the step: with the held-out twin's softmax ``p`` on
    example ``i`` from the forward of that step (train mode, before the update),
    ``yhat = argmax p`` and confidence ``pmax = max p``, a coin with probability
@@ -44,7 +45,8 @@ the loss and the label flips after each step:
 4. The fraction of dynamic labels that differ from the true ones is recorded
    in the net's history (``xrm_flip_rate``) at every epoch. After training,
    ``held_out_proba(X)`` is, for each training row ``i``, the softmax of twin
-   ``1 - assignment[i]`` (eval mode, through skorch's forward).
+   ``1 - assignment[i]`` (eval mode, through skorch's forward; each twin runs
+   on the rows it held out only).
 
 References
 ----------
@@ -61,7 +63,7 @@ import torch
 from numpy.typing import ArrayLike
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 
-from ._inputs import check_rows, flat_width, for_nets, n_rows
+from ._inputs import check_rows, flat_width, for_nets, n_rows, take_rows
 from .mlp import MLPModule, mlp_net
 from .nets import (
     ShiftedLossMixin,
@@ -156,8 +158,9 @@ class XRMMixin:
         return None if rows is None else rows.to(self._xrm_y.device)
 
     def infer(self, x, **fit_params):
-        """The net's ``infer``; while training, each twin runs with gradients on
-        its own rows only (unless the module has BatchNorm)."""
+        """The net's ``infer``; while training it names each row's twin, so
+        that a costly twin can run with gradients on its own rows only (see
+        :class:`~skmat.together.StackedModule`'s ``split_rows``)."""
         rows = self._batch_rows()
         if rows is not None and not self.module_.stacked:
             fit_params[OWN_ROWS] = self._xrm_twin[rows]  # each row's twin
@@ -166,43 +169,43 @@ class XRMMixin:
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """XRM's loss: each twin's class-balanced loss on its own rows.
 
-        In training it also draws the batch's label flips from the held-out
-        twin's outputs of this forward (before the update); ``train_step``
-        applies them after the optimizer step.
+        In training it also keeps the held-out twin's outputs of this forward
+        (before the update): ``train_step`` draws the batch's label flips from
+        them after the optimizer step.
         """
         rows = self._batch_rows()
         if rows is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         labels = self._xrm_labels[rows]
         twin = self._xrm_twin[rows]
-        own = _own_outputs(y_pred, twin)
+        own, held_out = _split_outputs(y_pred, twin)
         losses = per_example_losses(super().get_loss, self, own, labels, X, training)
-        # Class balance within each twin: a row's weight is one over the number
-        # of the twin's rows in the batch with the same dynamic label.
+        # Class balance within each twin: the sum over (twin, dynamic label)
+        # groups of the group's mean loss. scatter_add, not bincount: no host
+        # synchronisation on a GPU.
         key = twin * self._xrm_classes + labels
-        # scatter_add, not bincount: no host synchronisation on a GPU.
-        counts = losses.new_zeros(2 * self._xrm_classes).scatter_add_(
-            0, key, torch.ones_like(losses)
+        sums = losses.new_zeros(2 * self._xrm_classes).scatter_add(0, key, losses)
+        counts = torch.zeros_like(sums).scatter_add_(
+            0, key, torch.ones_like(losses).detach()
         )
-        weight = 1.0 / counts[key]
         if training:
-            self._xrm_flips = (rows, self._flips(y_pred, rows, twin, labels))
-        return (losses * weight).sum()
+            self._xrm_held_out = (rows, held_out.detach(), labels)
+        return (sums / counts.clamp_min(1.0)).sum()
 
     def train_step(self, batch, **fit_params):
         """skorch's ``train_step``, then the batch's label flips."""
         step = super().train_step(batch, **fit_params)
-        flips = vars(self).pop("_xrm_flips", None)
-        if flips is not None:
-            rows, new = flips
-            self._xrm_labels[rows] = new
+        held_out = vars(self).pop("_xrm_held_out", None)
+        if held_out is not None:
+            rows, outputs, labels = held_out
+            self._xrm_labels[rows] = self._flips(outputs, rows, labels)
         return step
 
-    @torch.no_grad()
-    def _flips(self, y_pred, rows, twin, labels):
-        """The batch's new dynamic labels, from the held-out twin's outputs."""
-        held_out = class_logits(self, _own_outputs(y_pred, 1 - twin).detach())
-        confidence, guess = torch.softmax(held_out.float(), dim=-1).max(dim=-1)
+    def _flips(self, held_out, rows, labels):
+        """The batch's new dynamic labels, from the held-out twin's outputs
+        (detached)."""
+        logits = class_logits(self, held_out)
+        confidence, guess = torch.softmax(logits.float(), dim=-1).max(dim=-1)
         c = self._xrm_classes
         flip_prob = (confidence - 1.0 / c) * (c / (c - 1))
         flip = torch.rand(len(rows), device=flip_prob.device) < flip_prob
@@ -263,17 +266,25 @@ class XRMMixin:
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        both = self.predict_proba_twins(X)
         assignment = self.xrm_assignment_
-        if both.shape[1] != len(assignment):
+        n = n_rows(X)
+        if n != len(assignment):
             raise ValueError(
-                f"X has {both.shape[1]} rows, but the twins were trained on "
+                f"X has {n} rows, but the twins were trained on "
                 f"{len(assignment)}: held-out probabilities exist for the "
                 "training rows only."
             )
-        proba = both[1 - assignment, np.arange(len(assignment))]
-        with np.errstate(invalid="ignore"):  # diverged twins: NaN, reported later
-            return proba / proba.sum(axis=1, keepdims=True)
+        proba = np.empty((n, self._xrm_classes))
+        # Each twin runs on the rows it held out only: half the forwards of
+        # predicting both twins on every row (what matters for a costly net).
+        for k in range(2):
+            rows = np.flatnonzero(assignment != k)
+            if len(rows):
+                view = self.rows_view(X, None, rows)
+                X_k = take_rows(X, rows) if view is None else view
+                with self.module_.only(k):
+                    proba[rows] = _member_proba(self, X_k, 1, self._xrm_classes)[0]
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def cross_mistakes(self, X, y):
         """Whether either twin's argmax differs from the label (XRM's rule).
@@ -298,12 +309,15 @@ class XRMMixin:
         return np.any(pred != y[None, :], axis=0)
 
 
-def _own_outputs(y_pred, twin):
-    """Row ``i``'s output from twin ``twin[i]``, out of both twins' stacked outputs."""
+def _split_outputs(y_pred, twin):
+    """Each row's output from its own twin (``twin[i]``) and from the other
+    twin, out of both twins' stacked outputs."""
     out = y_pred[0] if isinstance(y_pred, tuple) else y_pred
     first, second = unfold(out, 2)
     pick_second = twin.to(out.device).bool().view(-1, *([1] * (first.ndim - 1)))
-    return torch.where(pick_second, second, first)
+    return torch.where(pick_second, second, first), torch.where(
+        pick_second, first, second
+    )
 
 
 def _state_device(net):

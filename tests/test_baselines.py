@@ -1,5 +1,6 @@
 """Tests of skmat.baselines: ERM, group reweighting, GroupDRO, JTT, logit adjustment."""
 
+import contextlib
 import pickle
 
 import numpy as np
@@ -286,6 +287,16 @@ def test_jtt_first_epochs_none_keeps_net_epochs(data):
 
 
 # --------------------------------------------------------------- GroupDRO
+@contextlib.contextmanager
+def _row_data_of(net, batch):
+    """The batch's row data where the net's loss reads it, as in its train_step."""
+    net.__dict__["_row_data"] = batch[0].row_data
+    try:
+        yield
+    finally:
+        del net.__dict__["_row_data"]
+
+
 def test_group_dro_loss_is_algorithm_1():
     # One batch by hand: per-group mean losses, exponentiated-gradient update of
     # q (uniform at first), robust loss q @ group_loss with the updated q.
@@ -307,12 +318,12 @@ def test_group_dro_loss_is_algorithm_1():
     q = torch.full((3,), 1 / 3) * torch.exp(0.5 * group_loss)
     q /= q.sum()
 
-    with net._batch_row_data(batch):
+    with _row_data_of(net, batch):
         loss = net.get_loss(y_pred, y_true, training=True)
     torch.testing.assert_close(net.group_weights_, q)
     torch.testing.assert_close(loss, q @ group_loss)
     # Validation batches use q but do not move it.
-    with net._batch_row_data(batch):
+    with _row_data_of(net, batch):
         net.get_loss(y_pred, y_true, training=False)
     torch.testing.assert_close(net.group_weights_, q)
     assert net.criterion_.reduction == "mean"  # restored after the per-row call
@@ -329,7 +340,7 @@ def test_weighted_loss_and_steps_strip_row_data():
     losses = F.cross_entropy(y_pred, y_true, reduction="none")
     x = torch.randn(3, 3)
     batch = (RowBatch(x, {WEIGHT_PARAM: w}), y_true)
-    with net._batch_row_data(batch):
+    with _row_data_of(net, batch):
         loss = net.get_loss(y_pred, y_true)
     torch.testing.assert_close(loss, (w * losses).sum() / w.sum())
     # Without row data: the plain loss.

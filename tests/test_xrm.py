@@ -92,6 +92,25 @@ def test_holdout_proba_comes_from_the_other_twin():
         twins.held_out_proba(X[:10])
 
 
+def test_holdout_proba_runs_each_twin_on_its_held_out_rows_only():
+    X, y = _blobs(n=150)
+    _, twins = fit_xrm(_linear_net(6, 3, max_epochs=2), X, y, random_state=0)
+    seen = {0: 0, 1: 0}
+    hooks = [
+        member.register_forward_hook(
+            lambda m, args, out, k=k: seen.__setitem__(k, seen[k] + len(args[0]))
+        )
+        for k, member in enumerate(twins.module_.members)
+    ]
+    try:
+        twins.held_out_proba(X)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assignment = twins.xrm_assignment_
+    assert seen == {0: int(np.sum(assignment == 1)), 1: int(np.sum(assignment == 0))}
+
+
 def test_net_none_uses_default_mlp_and_fills_sizes():
     X, y = _blobs(n=64, n_features=4, n_classes=2)
     proba, twins = fit_xrm(None, X, y, random_state=0)
