@@ -394,23 +394,22 @@ class ShiftedLossMixin:
         """The per-row training data of the batch being trained or validated."""
         return vars(self).get("_row_data", {})
 
-    # Once per batch: a plain try/finally, not a context manager (its overhead
-    # shows in the per-batch time of small nets).
-    def train_step(self, batch, **fit_params):
-        """skorch's ``train_step`` on the batch without its row data."""
+    def _step_without_row_data(self, step, batch, **fit_params):
+        # Once per batch: a plain try/finally, not a context manager (its
+        # overhead shows in the per-batch time of small nets).
         batch, self.__dict__["_row_data"] = _strip(batch)
         try:
-            return super().train_step(batch, **fit_params)
+            return step(batch, **fit_params)
         finally:
             vars(self).pop("_row_data", None)
 
+    def train_step(self, batch, **fit_params):
+        """skorch's ``train_step`` on the batch without its row data."""
+        return self._step_without_row_data(super().train_step, batch, **fit_params)
+
     def validation_step(self, batch, **fit_params):
         """skorch's ``validation_step`` on the batch without its row data."""
-        batch, self.__dict__["_row_data"] = _strip(batch)
-        try:
-            return super().validation_step(batch, **fit_params)
-        finally:
-            vars(self).pop("_row_data", None)
+        return self._step_without_row_data(super().validation_step, batch, **fit_params)
 
     def evaluation_step(self, batch, training=False):
         """skorch's ``evaluation_step`` (prediction): the shift plays no part."""

@@ -1,4 +1,4 @@
-"""Small torch modules and datasets the input-kind tests share."""
+"""Small torch modules and datasets that several test modules share."""
 
 import numpy as np
 import torch
@@ -21,6 +21,19 @@ class SmallCNN(nn.Module):
 
     def forward(self, X):
         return self.head(self.features(X).flatten(1))
+
+
+class WithBatchNorm(nn.Module):
+    """A 6-feature MLP with a BatchNorm layer (statistics updated in train mode)."""
+
+    def __init__(self, n_classes=2):
+        super().__init__()
+        self.hidden = nn.Linear(6, 8)
+        self.norm = nn.BatchNorm1d(8)
+        self.out = nn.Linear(8, n_classes)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.norm(self.hidden(x))))
 
 
 class TokenBag(nn.Module):

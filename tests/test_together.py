@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _models import WithBatchNorm
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
@@ -126,16 +127,6 @@ def test_batch_size_gives_each_copy_its_own_batch():
 
 
 def test_batchnorm_copies_normalise_their_own_rows():
-    class WithBatchNorm(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = torch.nn.Linear(6, 8)
-            self.norm = torch.nn.BatchNorm1d(8)
-            self.out = torch.nn.Linear(8, 2)
-
-        def forward(self, x):
-            return self.out(torch.relu(self.norm(self.hidden(x))))
-
     net = module_net(WithBatchNorm, criterion=torch.nn.CrossEntropyLoss)
     joint = fit_folds_together(net, X, Y, SPLITS)
     assert not joint.module_.uses_vmap((torch.as_tensor(X[:2]),), {})

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from _models import WithBatchNorm
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch.nn import functional as F
@@ -255,19 +256,10 @@ def test_cuda_vmap_matches_cpu():
 
 
 def test_batchnorm_twins_see_the_whole_batch_one_after_the_other():
-    class WithBatchNorm(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = torch.nn.Linear(6, 8)
-            self.norm = torch.nn.BatchNorm1d(8)
-            self.out = torch.nn.Linear(8, 3)
-
-        def forward(self, x):
-            return self.out(torch.relu(self.norm(self.hidden(x))))
-
     X, y = _blobs(n=120)
     net = NeuralNetClassifier(
         WithBatchNorm,
+        module__n_classes=3,
         criterion=torch.nn.CrossEntropyLoss,
         max_epochs=3,
         batch_size=32,
