@@ -4,11 +4,11 @@ Cross-Risk Minimization (XRM) trains two copies ("twins") of a network. A fair
 coin assigns every training example to one twin; each twin trains only on its
 own half, so the *other* twin's output on an example is a held-out prediction.
 What makes XRM more than 2-fold cross-validation is label flipping: each twin
-trains on *dynamic* labels, and after every optimisation step the dynamic label
-of each example of the batch moves towards what the held-out twin confidently
-predicts. The twins thereby imitate each other's confident held-out mistakes,
-which amplifies the shortcut (the spurious feature) instead of letting each twin
-memorise the examples the shortcut gets wrong. The held-out twin's
+trains on *dynamic* labels, and each time an example is trained on, its dynamic
+label moves towards what the held-out twin confidently predicts. The twins
+thereby imitate each other's confident held-out mistakes, which amplifies the
+shortcut (the spurious feature) instead of letting each twin memorise the
+examples the shortcut gets wrong. The held-out twin's
 probabilities on the training set are what :class:`~skmat.MATClassifier` turns
 into its logit shift, and the two twins' mistakes on new data ("cross-mistakes")
 infer groups without annotations.
@@ -17,7 +17,7 @@ The twins are **one skorch net**: the user's own net class (its dataset,
 iterator, ``infer``, callbacks, device, mixins), with :class:`XRMMixin` in
 front, whose module is a :class:`~skmat.together.StackedModule` of the two
 twins. skorch's own loop trains it; the mixin adds only the XRM objective to
-the loss and the label flips after each step:
+the loss and the label flips at the end of each epoch:
 
 1. ``assignment[i] ~ Bernoulli(1/2)`` picks the twin that trains on example
    ``i``; the dynamic labels start as the true labels.
@@ -29,19 +29,25 @@ the loss and the label flips after each step:
    loss is the *class-balanced* cross-entropy (the net's own criterion, per
    example) on its rows against their dynamic labels: the sum over classes
    ``c`` of the mean loss of its rows whose dynamic label is ``c``. The net's
-   optimizer updates both twins (their parameters are disjoint).
-3. Label flipping, after the step: with the held-out twin's softmax ``p`` on
-   example ``i`` from the forward of that step (train mode, before the update),
-   ``yhat = argmax p`` and confidence ``pmax = max p``, a coin with probability
-   ``(pmax - 1/C) * C / (C - 1)`` (0 for a uniform prediction, 1 for a certain
-   one) decides whether the dynamic label becomes ``yhat``. Otherwise it becomes
-   the *true* label again (``flip_mode="redraw"``, the default) or keeps its
-   current value (``flip_mode="persist"``). "redraw" makes the dynamic label a
-   fresh draw between the true label and the held-out twin's current
-   prediction at every step; "persist" lets early flips survive until the
-   held-out twin confidently predicts the true label, which can lock slow
-   learners into their initial guesses on a clean problem; on the paper's
-   Figure 1 problem both give the same result.
+   optimizer updates both twins (their parameters are disjoint; by default
+   through torch's multi-tensor implementation, see
+   :class:`~skmat.together.StackedNetMixin`).
+3. Label flipping: with the held-out twin's softmax ``p`` on example ``i``
+   from the forward of the step that trained on ``i`` (train mode, before the
+   update), ``yhat = argmax p`` and confidence ``pmax = max p``, a coin with
+   probability ``(pmax - 1/C) * C / (C - 1)`` (0 for a uniform prediction, 1
+   for a certain one) decides whether the dynamic label becomes ``yhat``.
+   Otherwise it becomes the *true* label again (``flip_mode="redraw"``, the
+   default) or keeps its current value (``flip_mode="persist"``). "redraw"
+   makes the dynamic label a fresh draw between the true label and the
+   held-out twin's current prediction at every step; "persist" lets early
+   flips survive until the held-out twin confidently predicts the true label,
+   which can lock slow learners into their initial guesses on a clean
+   problem; on the paper's Figure 1 problem both give the same result. The
+   coins of the epoch's rows are drawn together at its end: a row's next use
+   is in the next epoch, so this is the rule applied after each step, without
+   its per-step cost (with a sampler that repeats a row within an epoch, the
+   row's last step counts).
 4. The fraction of dynamic labels that differ from the true ones is recorded
    in the net's history (``xrm_flip_rate``) at every epoch. After training,
    ``held_out_proba(X)`` is, for each training row ``i``, the softmax of twin
@@ -68,6 +74,7 @@ from .mlp import MLPModule, mlp_net
 from .nets import (
     ShiftedLossMixin,
     _cuda_devices,
+    _first,
     _has_batchnorm,
     as_mat_net,
     check_device,
@@ -76,7 +83,14 @@ from .nets import (
     output_kind,
     per_example_losses,
 )
-from .together import OWN_ROWS, StackedModule, _build_members, _member_proba, unfold
+from .together import (
+    OWN_ROWS,
+    StackedModule,
+    StackedNetMixin,
+    _build_members,
+    _member_proba,
+    unfold,
+)
 
 __all__ = ["XRMMixin", "as_xrm_net", "fit_xrm", "XRM_ROW"]
 
@@ -84,7 +98,7 @@ __all__ = ["XRMMixin", "as_xrm_net", "fit_xrm", "XRM_ROW"]
 XRM_ROW = "xrm_row"
 
 
-class XRMMixin:
+class XRMMixin(StackedNetMixin):
     """Trains the user's skorch net as two XRM twins.
 
     Put in front of a MAT-enabled skorch classifier (:func:`as_xrm_net` does).
@@ -150,8 +164,39 @@ class XRMMixin:
             self._xrm_y = y_true.to(device)
             self._xrm_labels = self._xrm_y.clone()
             self._xrm_classes = _n_classes(self, y_true)
+        self._xrm_pending = None
+        self._xrm_tables()
         fit_params[XRM_ROW] = torch.arange(n_samples)
         return super().fit_loop(X, y, epochs, **fit_params)
+
+    def _xrm_tables(self):
+        """What the batches and the flips look up per row, for this fit.
+
+        Row ``i``'s loss group in twin ``k``'s block of the stacked outputs is
+        ``k * C + label`` when twin ``k`` trains on it, ``2 * C + label`` (a
+        group of weight 0) when it holds it out: its dynamic label plus a
+        fixed offset.
+        """
+        c, twin = self._xrm_classes, self._xrm_twin
+        n = len(twin)
+        blocks = torch.arange(2, device=twin.device)[:, None]
+        self._xrm_offsets = torch.where(twin == blocks, blocks * c, 2 * c)  # (2, n)
+        self._xrm_rows_table = torch.empty(
+            (2, n, 2), dtype=torch.int64, device=twin.device
+        )
+        self._xrm_keys()
+        # Held-out groups count as infinitely many rows: weight 0.
+        counts = torch.zeros(3 * c, device=twin.device)
+        counts[2 * c :] = float("inf")
+        self._xrm_no_counts = counts
+        # Row i's held-out output in the (2 * n, ...) store of both twins'.
+        self._xrm_held_out_index = torch.arange(n, device=twin.device) + n * (1 - twin)
+
+    def _xrm_keys(self):
+        # Per row, for each twin's block: (dynamic label, loss group); fixed
+        # between label updates, gathered per batch.
+        self._xrm_rows_table[..., 0] = self._xrm_labels
+        torch.add(self._xrm_offsets, self._xrm_labels, out=self._xrm_rows_table[..., 1])
 
     def _batch_rows(self):
         rows = self._batch_row_data_now().get(XRM_ROW)
@@ -161,65 +206,97 @@ class XRMMixin:
         """The net's ``infer``; while training it names each row's twin, so
         that a costly twin can run with gradients on its own rows only (see
         :class:`~skmat.together.StackedModule`'s ``split_rows``)."""
-        rows = self._batch_rows()
-        if rows is not None and not self.module_.stacked:
-            fit_params[OWN_ROWS] = self._xrm_twin[rows]  # each row's twin
+        if self.module_.wants_own_rows():
+            rows = self._batch_rows()
+            if rows is not None:
+                fit_params[OWN_ROWS] = self._xrm_twin[rows]  # each row's twin
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """XRM's loss: each twin's class-balanced loss on its own rows.
 
-        In training it also keeps the held-out twin's outputs of this forward
-        (before the update): ``train_step`` draws the batch's label flips from
-        them after the optimizer step.
+        In training it also keeps the twins' outputs of this forward (before
+        the update), from which the rows' label flips are drawn at the end of
+        the epoch.
         """
         rows = self._batch_rows()
         if rows is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        labels = self._xrm_labels[rows]
-        twin = self._xrm_twin[rows]
-        own, held_out = _split_outputs(y_pred, twin)
-        losses = per_example_losses(super().get_loss, self, own, labels, X, training)
+        # Both twins' blocks of outputs: (2 * B, 2), no copy after the gather.
+        table = self._xrm_rows_table.index_select(1, rows).view(-1, 2)
+        labels, groups = table[:, 0], table[:, 1]
+        losses = per_example_losses(super().get_loss, self, y_pred, labels, X, training)
         # Class balance within each twin: the sum over (twin, dynamic label)
-        # groups of the group's mean loss. scatter_add, not bincount: no host
-        # synchronisation on a GPU.
-        key = twin * self._xrm_classes + labels
-        sums = losses.new_zeros(2 * self._xrm_classes).scatter_add(0, key, losses)
-        counts = torch.zeros_like(sums).scatter_add_(
-            0, key, torch.ones_like(losses).detach()
+        # groups of the group's mean loss, as one weighted sum (a short graph
+        # to differentiate). The held-out group's count is infinite: weight 0.
+        # scatter_add, not bincount: no host synchronisation on a GPU.
+        counts = self._xrm_no_counts.clone().scatter_add_(
+            0, groups, torch.ones_like(groups, dtype=self._xrm_no_counts.dtype)
         )
+        weights = counts.reciprocal_().index_select(0, groups)
+        weights = weights.to(losses.device, losses.dtype)
         if training:
-            self._xrm_held_out = (rows, held_out.detach(), labels)
-        return (sums / counts.clamp_min(1.0)).sum()
+            self._keep_outputs(rows, _first(y_pred).detach())
+        return losses @ weights
 
-    def train_step(self, batch, **fit_params):
-        """skorch's ``train_step``, then the batch's label flips."""
-        step = super().train_step(batch, **fit_params)
-        held_out = vars(self).pop("_xrm_held_out", None)
-        if held_out is not None:
-            rows, outputs, labels = held_out
-            self._xrm_labels[rows] = self._flips(outputs, rows, labels)
-        return step
+    def _keep_outputs(self, rows, out):
+        """Store both twins' outputs on the batch until the end of the epoch
+        (NaN: a row not trained since the last flips)."""
+        both = unfold(out, 2)  # (2, B, ...)
+        pending = self._xrm_pending
+        if pending is None or pending.shape[2:] != both.shape[2:]:
+            shape = (2, len(self._xrm_y), *both.shape[2:])
+            pending = torch.full(
+                shape, float("nan"), dtype=out.dtype, device=out.device
+            )
+            self._xrm_pending = pending
+        pending.index_copy_(1, rows.to(pending.device), both)
 
-    def _flips(self, held_out, rows, labels):
-        """The batch's new dynamic labels, from the held-out twin's outputs
-        (detached)."""
+    def _flip_labels(self):
+        """Label flipping, for every row trained since the last call, from the
+        held-out twin's outputs kept by :meth:`get_loss`.
+
+        A row's next use is in the next epoch, so drawing its coin at the end
+        of the epoch is the per-step rule, with the coins of all rows drawn in
+        one call.
+        """
+        pending = self._xrm_pending
+        if pending is None:
+            return
+        held_out = pending.flatten(0, 1).index_select(
+            0, self._xrm_held_out_index.to(pending.device)
+        )
         logits = class_logits(self, held_out)
         confidence, guess = torch.softmax(logits.float(), dim=-1).max(dim=-1)
+        trained = ~torch.isnan(confidence)  # NaN: not trained since the last call
+        if not trained.any():
+            return
         c = self._xrm_classes
         flip_prob = (confidence - 1.0 / c) * (c / (c - 1))
-        flip = torch.rand(len(rows), device=flip_prob.device) < flip_prob
-        keep = labels if self.flip_mode == "persist" else self._xrm_y[rows]
-        return torch.where(flip.to(keep.device), guess.to(keep.device), keep)
+        # NaN compares False: a row not trained keeps its label.
+        flip = torch.rand(len(flip_prob), device=flip_prob.device) < flip_prob
+        labels = self._xrm_labels
+        flip, guess = flip.to(labels.device), guess.to(labels.device)
+        if self.flip_mode == "persist":
+            keep = labels
+        else:
+            keep = torch.where(trained.to(labels.device), self._xrm_y, labels)
+        self._xrm_labels = torch.where(flip, guess, keep)
+        self._xrm_keys()
+        pending.fill_(float("nan"))
 
     def on_epoch_end(self, net, **kwargs):
-        """Record the flip rate (before the callbacks, so PrintLog shows it)."""
+        """The epoch's label flips, and the flip rate (before the callbacks,
+        so PrintLog shows it)."""
+        self._flip_labels()
         rate = float((self._xrm_labels != self._xrm_y).double().mean())
         self.history.record("xrm_flip_rate", rate)
         return super().on_epoch_end(net, **kwargs)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         """Keep XRM's state as NumPy arrays (portable pickles)."""
+        self._flip_labels()  # an epoch cut short (Ctrl-C) still flips its rows
+        self._xrm_pending = None
         self.xrm_assignment_ = self._xrm_twin.cpu().numpy()
         self.xrm_dynamic_labels_ = self._xrm_labels.cpu().numpy()
         self.xrm_flip_rate_ = float(
@@ -229,7 +306,15 @@ class XRMMixin:
 
     def __getstate__(self):
         state = super().__getstate__()
-        for name in ("_xrm_twin", "_xrm_y", "_xrm_labels"):
+        for name in (
+            "_xrm_twin",
+            "_xrm_y",
+            "_xrm_labels",
+            "_xrm_offsets",
+            "_xrm_rows_table",
+            "_xrm_no_counts",
+            "_xrm_held_out_index",
+        ):
             value = state.get(name)
             if isinstance(value, torch.Tensor):
                 state[name] = value.cpu()
@@ -307,17 +392,6 @@ class XRMMixin:
                 f"shape {y.shape}."
             )
         return np.any(pred != y[None, :], axis=0)
-
-
-def _split_outputs(y_pred, twin):
-    """Each row's output from its own twin (``twin[i]``) and from the other
-    twin, out of both twins' stacked outputs."""
-    out = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-    first, second = unfold(out, 2)
-    pick_second = twin.to(out.device).bool().view(-1, *([1] * (first.ndim - 1)))
-    return torch.where(pick_second, second, first), torch.where(
-        pick_second, first, second
-    )
 
 
 def _state_device(net):

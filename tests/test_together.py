@@ -1,5 +1,6 @@
 """The K held-out fold nets trained together as one skorch net (skmat.together)."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -23,6 +24,7 @@ from skmat.together import (
     together_batch_size,
     unsupported_reason,
 )
+from skmat.xrm import as_xrm_net
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(103, 6).astype(np.float32)
@@ -60,6 +62,38 @@ OPTIMIZERS = {
     "rmsprop": dict(optimizer=torch.optim.RMSprop, optimizer__momentum=0.5),
     "adagrad": dict(optimizer=torch.optim.Adagrad, lr=0.1),
 }
+
+
+@pytest.mark.parametrize("kind", ["folds", "xrm"])
+def test_stacked_nets_use_the_multi_tensor_optimizer_unless_told(kind):
+    """foreach=True when the user leaves it unset (the same arithmetic); the
+    user's choice, fused, and optimizers without the option are left alone."""
+
+    def fitted(**params):
+        net = mlp_net(**params)
+        if kind == "folds":
+            return fit_folds_together(net, X, Y, SPLITS, vectorize=False)
+        return as_xrm_net(net).fit(X, Y)
+
+    assert fitted().optimizer_.defaults["foreach"] is True
+    assert fitted(optimizer__foreach=False).optimizer_.defaults["foreach"] is False
+
+    class PlainSGD(torch.optim.SGD):  # a user's optimizer without the option
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, lr=lr)
+
+    assert fitted(optimizer=PlainSGD).optimizer_.defaults["foreach"] is None
+
+
+def test_train_and_eval_reach_every_copy():
+    copies = [torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Dropout(0.5))]
+    stack = StackedModule(copies + [copy.deepcopy(copies[0])])
+    for mode in (True, True, False, False, True):
+        stack.train(mode)
+        assert all(m.training is mode for m in stack.modules())
+    stack.eval()
+    x = torch.ones(4, 3)
+    torch.testing.assert_close(stack(x), stack(x))  # no dropout in eval mode
 
 
 @pytest.mark.parametrize("vectorize", [True, False], ids=["vmap", "one-by-one"])

@@ -16,7 +16,7 @@ from skmat import MATClassifier
 from skmat.datasets import make_spurious_splits
 from skmat.mlp import MLPModule, mlp_net
 from skmat.together import StackedModule, unfold
-from skmat.xrm import XRMMixin, fit_xrm
+from skmat.xrm import XRMMixin, as_xrm_net, fit_xrm
 
 
 @pytest.fixture(autouse=True)
@@ -315,6 +315,39 @@ def test_flip_rule_with_fixed_predictions():
     _, twins = fit_xrm(fixed_net((0.0, 0.0)), X, y, random_state=0)
     np.testing.assert_array_equal(twins.xrm_dynamic_labels_, y)
     np.testing.assert_array_equal(twins.history[:, "xrm_flip_rate"], 0.0)
+
+
+def test_an_epoch_cut_short_flips_the_rows_it_trained():
+    """The flips of an epoch are drawn at its end, or when training stops
+    within it (Ctrl-C, a callback): from the step of each trained row only."""
+
+    class StopAfterFirstBatch(Callback):
+        def on_batch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    class Certain(torch.nn.Module):  # always class 0, with certainty
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            out = torch.tensor([30.0, 0.0]).expand(x.shape[0], -1)
+            return out + 0.0 * self.unused
+
+    X, y = _blobs(n=100, n_classes=2)
+    y[:10] = 1  # the first batch: labels that a flip to class 0 changes
+    net = NeuralNetClassifier(
+        Certain,
+        max_epochs=3,
+        batch_size=10,
+        iterator_train__shuffle=False,
+        callbacks=[StopAfterFirstBatch()],
+        train_split=None,
+    )
+    twins = as_xrm_net(net).fit(X, y)
+    assert len(twins.history) == 1  # stopped within the first epoch
+    np.testing.assert_array_equal(twins.xrm_dynamic_labels_[:10], 0)
+    np.testing.assert_array_equal(twins.xrm_dynamic_labels_[10:], y[10:])
 
 
 def test_flips_mark_noisy_labels():
