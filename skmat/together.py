@@ -60,6 +60,7 @@ from .nets import (
 
 __all__ = [
     "StackedModule",
+    "StackedNetMixin",
     "FoldsTogetherMixin",
     "as_folds_net",
     "fit_folds_together",
@@ -289,7 +290,20 @@ class StackedModule(nn.Module):
 
     def wants_own_rows(self):
         """Whether the forward uses ``skmat_own_rows`` (the rows may be split,
-        see ``split_rows``): when not, the caller need not compute them."""
+        see ``split_rows``): when not, the caller need not compute them.
+
+        Returns
+        -------
+        wanted : bool
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skmat.together import StackedModule
+        >>> modules = [torch.nn.Linear(3, 2) for _ in range(2)]
+        >>> StackedModule(modules, split_rows=False).wants_own_rows()
+        False
+        """
         if self.stacked or self.split_rows is False:
             return False
         return self.split_rows is True or vars(self).get("_split_decided") is not False
@@ -549,6 +563,18 @@ class StackedNetMixin:
     results for Adam, AdamW, SGD, RMSprop, Adagrad), without paying the loop's
     Python cost once per tensor of every copy. torch itself picks it on CUDA
     only; here the copies multiply the tensors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.xrm import as_xrm_net
+    >>> X = np.random.RandomState(0).randn(40, 3).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> net = mlp_net((8,), module__n_features=3, module__n_classes=2, max_epochs=1)
+    >>> twins = as_xrm_net(net).fit(X, y)
+    >>> twins.optimizer_.defaults["foreach"]
+    True
     """
 
     def get_params_for_optimizer(self, prefix, named_parameters):

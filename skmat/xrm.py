@@ -170,33 +170,29 @@ class XRMMixin(StackedNetMixin):
         return super().fit_loop(X, y, epochs, **fit_params)
 
     def _xrm_tables(self):
-        """What the batches and the flips look up per row, for this fit.
-
-        Row ``i``'s loss group in twin ``k``'s block of the stacked outputs is
-        ``k * C + label`` when twin ``k`` trains on it, ``2 * C + label`` (a
-        group of weight 0) when it holds it out: its dynamic label plus a
-        fixed offset.
-        """
+        """What the batches look up per row during this fit (freed at its end)."""
         c, twin = self._xrm_classes, self._xrm_twin
-        n = len(twin)
-        blocks = torch.arange(2, device=twin.device)[:, None]
-        self._xrm_offsets = torch.where(twin == blocks, blocks * c, 2 * c)  # (2, n)
         self._xrm_rows_table = torch.empty(
-            (2, n, 2), dtype=torch.int64, device=twin.device
+            (2, len(twin), 2), dtype=torch.int64, device=twin.device
         )
         self._xrm_keys()
         # Held-out groups count as infinitely many rows: weight 0.
         counts = torch.zeros(3 * c, device=twin.device)
         counts[2 * c :] = float("inf")
         self._xrm_no_counts = counts
-        # Row i's held-out output in the (2 * n, ...) store of both twins'.
-        self._xrm_held_out_index = torch.arange(n, device=twin.device) + n * (1 - twin)
 
     def _xrm_keys(self):
-        # Per row, for each twin's block: (dynamic label, loss group); fixed
-        # between label updates, gathered per batch.
+        """Per row and twin block of the stacked outputs, what a batch gathers:
+        (dynamic label, loss group); fixed between label updates.
+
+        Row ``i``'s group in twin ``k``'s block is ``k * C + label`` when twin
+        ``k`` trains on it, ``2 * C + label`` (weight 0) when it holds it out.
+        """
+        c, twin = self._xrm_classes, self._xrm_twin
+        blocks = torch.arange(2, device=twin.device)[:, None]
+        offsets = torch.where(twin == blocks, blocks * c, 2 * c)  # (2, n)
         self._xrm_rows_table[..., 0] = self._xrm_labels
-        torch.add(self._xrm_offsets, self._xrm_labels, out=self._xrm_rows_table[..., 1])
+        torch.add(offsets, self._xrm_labels, out=self._xrm_rows_table[..., 1])
 
     def _batch_rows(self):
         rows = self._batch_row_data_now().get(XRM_ROW)
@@ -228,7 +224,7 @@ class XRMMixin(StackedNetMixin):
         losses = per_example_losses(super().get_loss, self, y_pred, labels, X, training)
         # Class balance within each twin: the sum over (twin, dynamic label)
         # groups of the group's mean loss, as one weighted sum (a short graph
-        # to differentiate). The held-out group's count is infinite: weight 0.
+        # to differentiate). Held-out groups count as infinite: weight 0.
         # scatter_add, not bincount: no host synchronisation on a GPU.
         counts = self._xrm_no_counts.clone().scatter_add_(
             0, groups, torch.ones_like(groups, dtype=self._xrm_no_counts.dtype)
@@ -263,9 +259,11 @@ class XRMMixin(StackedNetMixin):
         pending = self._xrm_pending
         if pending is None:
             return
-        held_out = pending.flatten(0, 1).index_select(
-            0, self._xrm_held_out_index.to(pending.device)
-        )
+        twin = self._xrm_twin.to(pending.device)
+        n = len(twin)
+        # Row i's held-out output: row n * (1 - twin[i]) + i of the flat store.
+        index = torch.arange(n, device=twin.device) + n * (1 - twin)
+        held_out = pending.flatten(0, 1).index_select(0, index)
         logits = class_logits(self, held_out)
         confidence, guess = torch.softmax(logits.float(), dim=-1).max(dim=-1)
         trained = ~torch.isnan(confidence)  # NaN: not trained since the last call
@@ -296,7 +294,7 @@ class XRMMixin(StackedNetMixin):
     def on_train_end(self, net, X=None, y=None, **kwargs):
         """Keep XRM's state as NumPy arrays (portable pickles)."""
         self._flip_labels()  # an epoch cut short (Ctrl-C) still flips its rows
-        self._xrm_pending = None
+        self._xrm_pending = self._xrm_rows_table = self._xrm_no_counts = None
         self.xrm_assignment_ = self._xrm_twin.cpu().numpy()
         self.xrm_dynamic_labels_ = self._xrm_labels.cpu().numpy()
         self.xrm_flip_rate_ = float(
@@ -306,15 +304,7 @@ class XRMMixin(StackedNetMixin):
 
     def __getstate__(self):
         state = super().__getstate__()
-        for name in (
-            "_xrm_twin",
-            "_xrm_y",
-            "_xrm_labels",
-            "_xrm_offsets",
-            "_xrm_rows_table",
-            "_xrm_no_counts",
-            "_xrm_held_out_index",
-        ):
+        for name in ("_xrm_twin", "_xrm_y", "_xrm_labels"):
             value = state.get(name)
             if isinstance(value, torch.Tensor):
                 state[name] = value.cpu()

@@ -214,7 +214,7 @@ def test_probe_detects_a_module_vmap_cannot_run():
 
         def forward(self, x):
             # .item() of a (batched) parameter: impossible under vmap
-            scale = 1.0 if float(self.linear.weight.abs().max()) < 1e6 else 0.5
+            scale = 1.0 if float(self.linear.weight.detach().abs().max()) < 1e6 else 0.5
             return self.linear(x) * scale
 
     # On an accelerator ("auto") the copies are stacked for vmap; a module vmap
