@@ -821,8 +821,21 @@ def render(
         options += f" --device {device}"
     if args.threads is not None:
         options += f" --threads {args.threads}"
+    if args.shapes:
+        options += " --shapes " + " ".join(args.shapes)
+    for flag in ("skip_memory", "skip_sparse", "sync_check"):
+        if getattr(args, flag):
+            options += " --" + flag.replace("_", "-")
     if args.baseline is not None:
         options += f" --baseline {args.baseline}"
+    if pathlib.Path(args.output).resolve() != pathlib.Path(RESULTS).resolve():
+        output = pathlib.Path(args.output).resolve()
+        shown = (
+            output.relative_to(REPO_ROOT)
+            if output.is_relative_to(REPO_ROOT)
+            else output
+        )
+        options += f" --output {shown.as_posix()}"
     lines = [
         f"# Speed and memory ({'GPU' if on_gpu else 'CPU'}, "
         f"{args.threads or 'default'} torch thread{'' if args.threads == 1 else 's'})",

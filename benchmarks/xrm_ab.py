@@ -1,7 +1,7 @@
 """The XRM held-out phase's cost against an earlier revision, run side by side.
 
 Usage: python benchmarks/xrm_ab.py --baseline REV [--repeats 15] [--rounds 3]
-       [--shapes small tabular embedding]
+       [--shapes small tabular embedding] [--threads N] [--output FILE]
 -> writes benchmarks/results/xrm_ab.md (and prints it)
 
 ``speed.py`` compares its ratios with an earlier *results file*: two runs at
@@ -59,8 +59,10 @@ class MLP(torch.nn.Module):
         return self.layers(X)
 
 
-def child(root, shape, repeats):
+def child(root, shape, repeats, threads):
     """In a fresh process: the XRM / ERM fit-time ratios of ``root``'s skmat."""
+    if threads:
+        torch.set_num_threads(threads)
     sys.path.insert(0, root)
     import skmat
     from skmat import MATClassifier
@@ -103,9 +105,10 @@ def child(root, shape, repeats):
     return [timed(xrm) / timed(erm) for _ in range(repeats)]
 
 
-def run_child(root, shape, repeats):
+def run_child(root, shape, repeats, threads):
+    command = [sys.executable, __file__, "--child", str(root), shape, str(repeats)]
     found = subprocess.run(
-        [sys.executable, __file__, "--child", str(root), shape, str(repeats)],
+        [*command, str(threads or 0)],
         capture_output=True,
         text=True,
         check=False,
@@ -115,9 +118,15 @@ def run_child(root, shape, repeats):
     return json.loads(found.stdout.strip().splitlines()[-1])
 
 
-def render(command, baseline, shapes, results, repeats, seconds):
+def render(command, baseline, shapes, results, repeats, seconds, threads):
+    torch_threads = (
+        "default torch threads"
+        if not threads
+        else (f"{threads} torch thread{'' if threads == 1 else 's'}")
+    )
     lines = [
-        "# XRM / ERM fit time: an earlier revision and this one, side by side",
+        "# XRM / ERM fit time: an earlier revision and this one, side by side "
+        f"(CPU, {torch_threads})",
         "",
         f"Command: `{command}`.",
         "",
@@ -152,14 +161,19 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shapes", nargs="+", choices=sorted(SHAPES))
     parser.add_argument("--output", default=str(OUTPUT))
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--threads", type=int, help="torch.set_num_threads (default: torch's)"
+    )
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        root, shape, repeats = args.child
-        print(json.dumps(child(root, shape, int(repeats))))
+        root, shape, repeats, threads = args.child
+        print(json.dumps(child(root, shape, int(repeats), int(threads))))
         return
     if not args.baseline:
         parser.error("--baseline is required")
+    if args.threads:
+        torch.set_num_threads(args.threads)  # the children's, as described
     shapes = args.shapes or ["small", "tabular", "embedding"]
     start = time.perf_counter()
     results = {shape: {args.baseline: [], "working tree": []} for shape in shapes}
@@ -177,7 +191,7 @@ def main(argv=None):
         for shape in shapes:
             for i in range(args.rounds):
                 for name, root in roots.items():
-                    ratios = run_child(root, shape, args.repeats)
+                    ratios = run_child(root, shape, args.repeats, args.threads)
                     results[shape][name].append(ratios)
                     print(
                         f"  [{shape} round {i + 1}] {name}: median "
@@ -187,7 +201,9 @@ def main(argv=None):
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python benchmarks/xrm_ab.py", *given])
     seconds = time.perf_counter() - start
-    text = render(command, args.baseline, shapes, results, args.repeats, seconds)
+    text = render(
+        command, args.baseline, shapes, results, args.repeats, seconds, args.threads
+    )
     pathlib.Path(args.output).write_text(text)
     print(text)
 
