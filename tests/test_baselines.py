@@ -8,6 +8,7 @@ import pytest
 import sklearn
 import torch
 from _sklearn_checks import expected_failed_checks
+from _threads import torch_threads
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -50,10 +51,8 @@ NEEDS_GROUPS = [GroupReweightingClassifier, GroupDROClassifier]
 def _one_torch_thread():
     # For speed only: these nets are tiny, and torch's intra-op threads would
     # only contend with each other. Restored for the other modules.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+    with torch_threads(1):
+        yield
 
 
 def _net(**params):

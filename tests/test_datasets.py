@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import torch
+from _threads import torch_threads
 from sklearn.datasets import load_digits
 
 from skmat.datasets import (
@@ -257,10 +258,8 @@ def _worst_group_accuracy(pred, y, groups):
 @pytest.fixture
 def one_torch_thread():
     # For speed only: a small MLP trains fastest on one thread.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+    with torch_threads(1):
+        yield
 
 
 def test_colored_digits_erm_takes_the_shortcut_mat_does_not(one_torch_thread):

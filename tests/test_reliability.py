@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 import sklearn
 import torch
+from _threads import torch_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -400,10 +401,8 @@ def test_same_random_state_same_data_identical_probabilities(name):
 @pytest.fixture
 def two_torch_threads():
     """torch on two threads (more than joblib's workers get), restored after."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(2):
+        yield
 
 
 def test_n_jobs_changes_the_result_by_float_rounding_only(two_torch_threads):

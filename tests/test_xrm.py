@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from _models import WithBatchNorm
+from _threads import torch_threads
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch.nn import functional as F
@@ -23,10 +24,8 @@ from skmat.xrm import XRMMixin, as_xrm_net, fit_xrm
 def _one_torch_thread():
     # For speed only: these models are tiny, one thread is as fast, and far
     # faster when the machine's cores are shared (OpenMP spin-waits).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 def _linear_net(n_features, n_classes, **params):
