@@ -85,6 +85,25 @@ def test_stacked_nets_use_the_multi_tensor_optimizer_unless_told(kind):
     assert fitted(optimizer=PlainSGD).optimizer_.defaults["foreach"] is None
 
 
+def test_own_rows_are_wanted_only_where_the_rows_may_be_split():
+    """The nets compute each row's owner only for a module that may use it:
+    split_rows=True, or "auto" until a forward finds the module cheap."""
+
+    def stack(in_features, **params):
+        return StackedModule([torch.nn.Linear(in_features, 2) for _ in "ab"], **params)
+
+    owner = torch.tensor([0, 1, 0, 1])
+    cheap, costly = stack(3), stack(500_000)  # ~1e1 and ~2e6 FLOPs per row
+    assert cheap.wants_own_rows() and costly.wants_own_rows()  # not decided yet
+    cheap(torch.zeros(4, 3), skmat_own_rows=owner)
+    costly(torch.zeros(4, 500_000), skmat_own_rows=owner)
+    assert not cheap.wants_own_rows()
+    assert costly.wants_own_rows()
+    assert stack(3, split_rows=True).wants_own_rows()
+    assert not stack(3, split_rows=False).wants_own_rows()
+    assert not stack(3, vectorize=True).wants_own_rows()  # vmap: no split
+
+
 def test_train_and_eval_reach_every_copy():
     copies = [torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Dropout(0.5))]
     stack = StackedModule(copies + [copy.deepcopy(copies[0])])
