@@ -76,7 +76,7 @@ def methods(make_net, jtt_first_epochs, seed):
             False,
         ),
         "MAT, 2-fold CV held-out, folds trained together": (
-            MATClassifier(make_net(), cv=2, vectorize=True, random_state=seed),
+            MATClassifier(make_net(), cv=2, folds_together=True, random_state=seed),
             False,
         ),
         "MAT, XRM held-out": (

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))  # the checkout's skmat, even without an install
 sys.path.insert(0, str(HERE))  # _inventories
 
 from _inventories import write_inventories  # noqa: E402
+from _layers import write_layers  # noqa: E402
 
 import skmat  # noqa: E402
 
@@ -237,6 +238,7 @@ def _copy_results():
 
 
 _copy_results()
+write_layers(ROOT / "setup.cfg", HERE / "generated" / "layers.rst")
 
 
 # -- Guard: every public name appears in the API reference --------------------

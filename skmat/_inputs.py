@@ -21,7 +21,6 @@ own kind) and :func:`gather_rows` (one batch as tensors, one gather).
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Mapping
 
@@ -30,6 +29,9 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_array, validate_data
 from skorch.helper import SliceDataset, SliceDict
+
+from ._encoding import encode_classes
+from ._errors import naming
 
 __all__ = [
     "check_fit_X",
@@ -52,20 +54,6 @@ _KINDS = (
     "matrix, a torch tensor, a dict or skorch.helper.SliceDict of arrays, or a "
     "skorch.helper.SliceDataset"
 )
-
-
-def naming(exc, name, hint=""):
-    """``exc`` again (ValueError or TypeError), its message naming ``name``.
-
-    scikit-learn's validation messages do not always say which input they are
-    about ("Found array with dim 3", "Unknown label type: continuous"); they are
-    kept whole, after the parameter's name.
-    """
-    message = str(exc)
-    if not re.search(rf"\b{re.escape(name)}\b", message):
-        message = f"Invalid {name}: {message}"
-    cls = TypeError if isinstance(exc, TypeError) else ValueError
-    return cls(message + hint)
 
 
 # ----------------------------------------------------------------- the kinds
@@ -205,6 +193,15 @@ def _non_numeric_columns(X):
     return [c for c, dt in dtypes.items() if getattr(dt, "kind", "O") not in "biuf"]
 
 
+def _check_table_values(X):
+    """A validated table's dtype, and its floats within the float32 range."""
+    data = X.data if sp.issparse(X) else X
+    _check_dtype(data.dtype, "X")
+    if data.dtype.kind == "f" and data.dtype != np.float32 and data.size:
+        # max and min: no full-size temporary of abs(X).
+        _check_float_range(max(float(data.max()), -float(data.min())), "X")
+
+
 def _validate_table(estimator, X, *, reset, ensure_min_samples):
     try:
         X = validate_data(
@@ -224,11 +221,7 @@ def _validate_table(estimator, X, *, reset, ensure_min_samples):
             else ""
         )
         raise naming(exc, "X", hint) from exc
-    data = X.data if sp.issparse(X) else X
-    _check_dtype(data.dtype, "X")
-    if data.dtype.kind == "f" and data.dtype != np.float32 and data.size:
-        # max and min: no full-size temporary of abs(X).
-        _check_float_range(max(float(data.max()), -float(data.min())), "X")
+    _check_table_values(X)
     return X
 
 
@@ -298,11 +291,30 @@ def check_X(estimator, X, *, reset=False, ensure_min_samples=1):
     return X
 
 
+def _checked(X):
+    """``X`` checked (tables as :func:`check_X` checks them, other kinds alike);
+    a table comes back as scikit-learn's validated array, the rest as given."""
+    if not is_table(X):
+        _check_other(X)
+        return X
+    try:
+        checked = check_array(
+            X,
+            accept_sparse=True,
+            dtype="numeric",
+            ensure_min_samples=0,
+            input_name="X",
+        )
+    except (TypeError, ValueError) as exc:
+        raise naming(exc, "X") from exc
+    _check_table_values(checked)
+    return checked
+
+
 def check_rows(X):
     """Check ``X`` of any kind without converting it; return its number of rows.
 
-    For inputs that go to a net as they are (a callback's evaluation set):
-    tables are checked as :func:`check_X` checks them, other kinds likewise.
+    Tables are checked as :func:`check_X` checks them, other kinds likewise.
 
     Examples
     --------
@@ -311,29 +323,58 @@ def check_rows(X):
     >>> check_rows(np.zeros((3, 2, 5, 5)))
     3
     """
-    if is_table(X):
-        try:
-            checked = check_array(
-                X,
-                accept_sparse=True,
-                dtype="numeric",
-                ensure_min_samples=0,
-                input_name="X",
-            )
-        except (TypeError, ValueError) as exc:
-            raise naming(exc, "X") from exc
-        data = checked.data if sp.issparse(checked) else checked
-        _check_dtype(data.dtype, "X")
-        if data.dtype.kind == "f" and data.dtype != np.float32 and data.size:
-            _check_float_range(max(float(data.max()), -float(data.min())), "X")
-    else:
-        _check_other(X)
-    return n_rows(X)
+    return n_rows(_checked(X))
+
+
+def net_input(X):
+    """``X`` checked and converted as skmat's estimators feed it to a net, for
+    data given outside an estimator's ``fit`` (a callback's evaluation set).
+
+    A table (DataFrame, 2-D array, sparse matrix) becomes the array that
+    scikit-learn's validation makes of it, as :class:`~skmat.MATClassifier`
+    reads its ``X``; then :func:`for_nets` (floats as float32).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmat._inputs import net_input
+    >>> net_input(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})).dtype
+    dtype('float32')
+    """
+    return for_nets(_checked(X))
 
 
 def check_fit_X(estimator, X):
     """:func:`check_X` for ``fit``: resets ``n_features_in_``, needs 2 rows."""
     return check_X(estimator, X, reset=True, ensure_min_samples=2)
+
+
+def check_fit_data(estimator, X, y):
+    """Validate training data; set ``n_features_in_`` (and feature names) for tables.
+
+    Returns ``X`` (:func:`check_fit_X`: tables validated the scikit-learn way,
+    other kinds kept as they are), ``y`` encoded as ``0 .. n_classes - 1`` and
+    the sorted class labels (:func:`skmat._encoding.encode_classes`). Every
+    error is a ValueError or TypeError whose message names ``X`` or ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from skmat._inputs import check_fit_data
+    >>> est = BaseEstimator()
+    >>> X, y, classes = check_fit_data(est, np.zeros((3, 2)), ["b", "a", "b"])
+    >>> y.tolist(), classes.tolist(), est.n_features_in_
+    ([1, 0, 1], ['a', 'b'], 2)
+    """
+    X = check_fit_X(estimator, X)
+    y_index, classes = encode_classes(y)
+    if y_index.shape[0] != n_rows(X):
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {n_rows(X)} rows "
+            f"but y has {y_index.shape[0]} labels."
+        )
+    return X, y_index, classes
 
 
 def describe(X):
@@ -444,13 +485,36 @@ def take_rows(X, rows):
     return np.take(np.asarray(X), rows, axis=0)
 
 
+def to_float32(value):
+    """An array or tensor with floats as float32 (one copy), other dtypes as they are.
+
+    The one rule of what dtype skmat's networks get: float32 for floats,
+    integers (token ids, labels) untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skmat._inputs import to_float32
+    >>> to_float32(np.zeros(2)).dtype, to_float32(torch.zeros(2, dtype=torch.int64)).dtype
+    (dtype('float32'), torch.int64)
+    """
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() and value.dtype != torch.float32:
+            return value.to(torch.float32)
+        return value
+    if value.dtype.kind == "f" and value.dtype != np.float32:
+        return value.astype(np.float32)
+    return value
+
+
 def for_nets(X):
     """``X`` as skmat's networks get it: floats as float32, converted once.
 
     A float64 array, tensor, sparse matrix or dict value becomes one float32
-    copy, made once per fit instead of once per batch and epoch; float32 data,
-    integers (token ids) and memmaps are passed as they are (a memmap is read in
-    place and converted a batch at a time, like a lazy dataset).
+    copy (:func:`to_float32`), made once per fit instead of once per batch and
+    epoch; float32 data, integers (token ids) and memmaps are passed as they
+    are (a memmap is read in place and converted a batch at a time, like a lazy
+    dataset).
 
     Examples
     --------
@@ -462,15 +526,9 @@ def for_nets(X):
     if isinstance(X, Mapping):
         converted = {k: for_nets(v) for k, v in X.items()}
         return SliceDict(**converted) if isinstance(X, SliceDict) else converted
-    if isinstance(X, torch.Tensor):
-        if X.is_floating_point() and X.dtype != torch.float32:
-            return X.to(torch.float32)
-        return X
     if isinstance(X, np.memmap) or not hasattr(X, "dtype"):
         return X
-    if X.dtype.kind == "f" and X.dtype != np.float32:
-        return X.astype(np.float32)
-    return X
+    return to_float32(X)
 
 
 def splitter_X(X):
@@ -514,10 +572,7 @@ def as_gatherable(X):
 
 
 def _as_batch_tensor(batch):
-    tensor = torch.as_tensor(batch)
-    if tensor.is_floating_point() and tensor.dtype != torch.float32:
-        tensor = tensor.to(torch.float32)
-    return tensor
+    return to_float32(torch.as_tensor(batch))
 
 
 def gather_rows(X, index):
@@ -539,10 +594,7 @@ def gather_rows(X, index):
     if isinstance(X, Mapping):
         return {k: gather_rows(v, index) for k, v in X.items()}
     if isinstance(X, torch.Tensor):
-        rows = torch.index_select(X, 0, index.to(X.device))
-        if rows.is_floating_point() and rows.dtype != torch.float32:
-            rows = rows.to(torch.float32)
-        return rows
+        return to_float32(torch.index_select(X, 0, index.to(X.device)))
     if sp.issparse(X):
         return _as_batch_tensor(X[index.numpy()].toarray())
     return _as_batch_tensor(np.take(X, index.numpy(), axis=0))

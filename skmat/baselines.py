@@ -32,7 +32,7 @@ The nets of :mod:`skmat.nets` carry MAT's shift with the rows of the net's own
 dataset (``fit(X, y, mat_shift=shift)``; see that module). This module adds two
 more per-row fit parameters on the same channel, without changing
 :mod:`skmat.nets`: ``_ReweightedLossMixin``, put in front of a MAT-enabled
-skorch net (the classes :func:`skmat.nets.as_mat_net` makes), takes
+skorch net (the classes :func:`skmat.factory.make_net` makes), takes
 ``fit(X, y, mat_weight=w)`` (a per-row weight) and ``fit(X, y, mat_group=g)``
 (an integer group index). In ``get_loss`` it asks the MAT net for the
 per-example losses (the criterion's ``reduction`` set to ``"none"`` for that
@@ -62,28 +62,20 @@ import numbers
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, metadata_routing
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import HasMethods, Interval
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
-from ._base import (
-    NetClassifierMixin,
-    fit_transaction,
-    make_net,
-    validate_fit_data,
-)
-from ._inputs import for_nets, n_rows
-from .nets import (
-    SHIFT_PARAM,
-    ShiftedLossMixin,
-    as_mat_net,
-    check_device,
-    check_trained,
-    per_example_losses,
-)
+from ._checks import check_trained
+from ._devices import check_device
+from ._encoding import encode_groups
+from ._inputs import check_fit_data, for_nets, n_rows
+from ._outputs import per_example_losses
+from ._prediction import NetClassifierMixin
+from ._seeding import seed_estimator, spawn_seeds
+from ._transaction import fit_transaction
+from .factory import SKORCH_CLASSIFIERS, make_net, reject_torch_module
+from .nets import SHIFT_PARAM, ShiftedLossMixin
 
 __all__ = [
     "ERMClassifier",
@@ -92,13 +84,6 @@ __all__ = [
     "JTTClassifier",
     "LogitAdjustedClassifier",
 ]
-
-_SKORCH_CLASSIFIERS = (NeuralNetClassifier, NeuralNetBinaryClassifier)
-
-#: Keys of the per-row weight and group index in a batch's ``X`` dict.
-WEIGHT_KEY = "skmat_weight"
-GROUP_KEY = "skmat_group"
-
 
 # ---------------------------------------------------------------------------
 # skorch side: a net whose loss uses per-row weights or groups
@@ -125,7 +110,7 @@ class _ReweightedLossMixin:
     ``initialize``, so ``warm_start`` continues from the last one.
     """
 
-    _row_data_params = (*ShiftedLossMixin._row_data_params, WEIGHT_PARAM, GROUP_PARAM)
+    row_data_params = (*ShiftedLossMixin.row_data_params, WEIGHT_PARAM, GROUP_PARAM)
     _class_prefix = "Reweighted"
 
     def __init__(self, *args, group_dro_eta=None, n_groups=None, **kwargs):
@@ -154,7 +139,7 @@ class _ReweightedLossMixin:
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Weighted-mean or GroupDRO loss when the batch carries weights or groups."""
-        row_data = self._batch_row_data_now()
+        row_data = self.batch_row_data()
         weight, group = row_data.get(WEIGHT_PARAM), row_data.get(GROUP_PARAM)
         use_dro = self.group_dro_eta is not None and group is not None
         if weight is None and not use_dro:
@@ -181,11 +166,6 @@ class _ReweightedLossMixin:
             q = torch.softmax(torch.log(q) + step, dim=0)
             self.group_weights_ = q
         return (q * group_loss).sum()
-
-
-def _as_reweighted_net(net, **params):
-    """:func:`skmat.nets.as_mat_net` with :class:`_ReweightedLossMixin` in front."""
-    return as_mat_net(net, mixin=_ReweightedLossMixin, **params)
 
 
 # ---------------------------------------------------------------------------
@@ -235,8 +215,10 @@ class _BaseNetBaseline(
             fitted state it had before the call, or stays unfitted.
         """
         with fit_transaction(self):
+            for name in ("estimator", "identification_estimator"):
+                reject_torch_module(getattr(self, name, None), name)
             self._validate_params()
-            X, y_enc, classes = validate_fit_data(self, X, y)
+            X, y_enc, classes = check_fit_data(self, X, y)
             group_index = None
             if self._needs_groups:
                 group_index = self._encode_groups(groups, n_rows(X))
@@ -250,11 +232,7 @@ class _BaseNetBaseline(
     def _seeds(self):
         # The same two draws as MATClassifier (held-out net, final net), so equal
         # random_state values give the same initial weights across methods.
-        if self.random_state is None:
-            return None, None
-        rng = check_random_state(self.random_state)
-        first, final = rng.randint(np.iinfo(np.int32).max, size=2)
-        return int(first), int(final)
+        return spawn_seeds(self.random_state, 2)
 
     def _encode_groups(self, groups, n_samples):
         name = type(self).__name__
@@ -264,27 +242,9 @@ class _BaseNetBaseline(
                 "metadata routing (GridSearchCV, cross_validate...), request them "
                 f"with {name}(...).set_fit_request(groups=True)."
             )
-        if issparse(groups):
-            raise TypeError(
-                "groups is a sparse matrix; pass a dense 1-D array of group labels."
-            )
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or groups.shape[0] != n_samples:
-            raise ValueError(
-                f"groups must have shape ({n_samples},), one label per row of X; "
-                f"got shape {groups.shape}."
-            )
-        if groups.dtype.kind in "fc" and not np.isfinite(groups).all():
-            raise ValueError("groups must not contain NaN or infinity.")
-        try:
-            encoder = LabelEncoder().fit(groups)
-        except TypeError as exc:  # mixed strings and numbers
-            raise TypeError(
-                "groups must hold labels of one kind (all numbers or all strings); "
-                f"{exc}"
-            ) from exc
-        self.groups_ = encoder.classes_
-        return encoder.transform(groups)
+        keys, index = encode_groups(groups, n_samples, against="X")
+        self.groups_ = keys
+        return index
 
     def _net(self, X, device, seed, **net_params):
         return make_net(
@@ -436,7 +396,7 @@ class GroupReweightingClassifier(_BaseNetBaseline):
     def _fit_nets(self, X, X_net, y, groups, device, seeds):
         counts = np.bincount(groups, minlength=len(self.groups_))
         group_weights = n_rows(X) / (len(counts) * counts)
-        net = self._net(X, device, seeds[1], convert=_as_reweighted_net)
+        net = self._net(X, device, seeds[1], mixin=_ReweightedLossMixin)
         self._log(f"training the network on {n_rows(X)} rows, {len(counts)} groups")
         net.fit(X_net, y, **{WEIGHT_PARAM: group_weights[groups]})
         self.group_counts_ = counts
@@ -531,7 +491,7 @@ class GroupDROClassifier(_BaseNetBaseline):
             X,
             device,
             seeds[1],
-            convert=_as_reweighted_net,
+            mixin=_ReweightedLossMixin,
             group_dro_eta=float(self.eta),
             n_groups=n_groups,
         )
@@ -645,7 +605,7 @@ class JTTClassifier(_BaseNetBaseline):
     def _fit_nets(self, X, X_net, y, groups, device, seeds):
         first_seed, final_seed = seeds
         ident = self.identification_estimator
-        if ident is None or isinstance(ident, _SKORCH_CLASSIFIERS):
+        if ident is None or isinstance(ident, SKORCH_CLASSIFIERS):
             params = {}
             if self.first_epochs is not None:
                 params["max_epochs"] = self.first_epochs
@@ -664,16 +624,13 @@ class JTTClassifier(_BaseNetBaseline):
             check_trained(model, X, "the identification network")
             y_pred = np.asarray(model.predict(X_net)).reshape(-1)
         else:
-            model = clone(ident)
-            if first_seed is not None and "random_state" in model.get_params():
-                if model.get_params()["random_state"] is None:
-                    model.set_params(random_state=first_seed)
+            model = seed_estimator(clone(ident), first_seed)
             self._log(f"stage 1: identification model {type(model).__name__}")
             model.fit(X, y)
             y_pred = np.asarray(model.predict(X))
         error_set = y_pred != y
         weight = np.where(error_set, float(self.upweight), 1.0)
-        net = self._net(X, device, final_seed, convert=_as_reweighted_net)
+        net = self._net(X, device, final_seed, mixin=_ReweightedLossMixin)
         self._log(
             f"stage 2: {int(error_set.sum())} errors of {n_rows(X)} rows weighted "
             f"by {self.upweight}"

@@ -17,14 +17,34 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import torch
 from numpy.typing import ArrayLike
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import Callback
 
-from ._inputs import check_rows
-from .metrics import _encode_groups, _label_index, _python_value
+from ._encoding import encode_groups, label_index, python_value
+from ._inputs import n_rows, net_input
+from ._seeding import torch_rng_preserved
 
-__all__ = ["GroupAccuracyCallback"]
+__all__ = ["GroupAccuracyCallback", "GroupAccuracies"]
+
+
+class GroupAccuracies(dict):
+    """``{group: accuracy}``, a dict that prints compactly in skorch's epoch table.
+
+    Examples
+    --------
+    >>> from skmat.callbacks import GroupAccuracies
+    >>> acc = GroupAccuracies({"a": 0.98, "b": 0.5123})
+    >>> print(acc)
+    a=0.980 b=0.512
+    >>> acc == {"a": 0.98, "b": 0.5123}
+    True
+    """
+
+    def __str__(self):
+        return " ".join(f"{python_value(g)}={a:.3f}" for g, a in self.items())
+
+    def __format__(self, spec):
+        return format(str(self), spec)
 
 
 class GroupAccuracyCallback(Callback):
@@ -39,8 +59,8 @@ class GroupAccuracyCallback(Callback):
       that other callbacks can monitor, e.g.
       ``EarlyStopping(monitor="valid_worst_group_acc", lower_is_better=False)``.
 
-    With ``verbose=1``, skorch's printed table shows the worst-group accuracy;
-    the dict is left out of it (added to the ``PrintLog``'s ignored keys).
+    With ``verbose=1``, skorch's printed table shows both; the dict prints
+    compactly (``a=0.98 b=0.51``, a :class:`GroupAccuracies`).
 
     The prediction does not touch torch's random number generator, so adding the
     callback leaves the training (shuffling, dropout, initialisation of later
@@ -49,10 +69,10 @@ class GroupAccuracyCallback(Callback):
     Parameters
     ----------
     X : array-like, sparse matrix, dict of arrays, SliceDataset or Dataset
-        Data to evaluate, in any form the net's ``predict`` accepts (checked
-        by :func:`skmat._inputs.check_rows`, never converted). A floating
-        NumPy array is converted once to the dtype of the module's parameters
-        (float64 data with a float32 module works).
+        Data to evaluate, read as :class:`~skmat.MATClassifier` reads its
+        ``X`` (:func:`skmat._inputs.net_input`, once): a DataFrame or other
+        table becomes a numeric array, floats become float32; other kinds go
+        to the net's ``predict`` as they are.
     y : array-like of shape (n_samples,)
         True labels. By default they must be what the net predicts: integer
         indices ``0 .. n_classes - 1`` of its output columns (what a skorch
@@ -134,7 +154,8 @@ class GroupAccuracyCallback(Callback):
         """Validate the parameters and encode labels and groups (called by skorch)."""
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name must be a non-empty string; got {self.name!r}.")
-        n_samples = check_rows(self.X)
+        X = net_input(self.X)
+        n_samples = n_rows(X)
         y = np.asarray(self.y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
@@ -151,7 +172,7 @@ class GroupAccuracyCallback(Callback):
             if y.dtype.kind not in "biu" or y.min() < 0:
                 raise ValueError(
                     "y must hold the net's class indices 0 .. n_classes - 1 "
-                    f"(got {y.dtype} labels, e.g. {_python_value(y[0])!r}); pass "
+                    f"(got {y.dtype} labels, e.g. {python_value(y[0])!r}); pass "
                     "classes= with the label of each output column (inside "
                     "MATClassifier: classes=np.unique(y_train))."
                 )
@@ -162,7 +183,7 @@ class GroupAccuracyCallback(Callback):
                 raise ValueError(
                     f"classes must be a non-empty 1-D array; got shape {classes.shape}."
                 )
-            y_index = _label_index(y, classes, "y")
+            y_index = label_index(y, classes, "y")
         if isinstance(self.groups, numbers.Number) or self.groups is None:
             raise ValueError(
                 "groups must be array-like, one entry per example; got "
@@ -176,30 +197,15 @@ class GroupAccuracyCallback(Callback):
                 f"groups has {n_groups_given} entries but X has {n_samples} rows; "
                 "they must have the same length."
             )
-        keys, inverse = _encode_groups(self.groups, n_samples)
+        keys, inverse = encode_groups(self.groups, n_samples)
         self.y_index_ = y_index
         self.group_index_ = inverse
         self.groups_ = keys
         self.group_count_ = np.bincount(inverse, minlength=len(keys))
         self.history_key_ = f"{self.name}_group_acc"
-        self.X_cast_ = None
+        self.X_ = X
         self.checked_classes_ = False
         return self
-
-    def _input(self, net):
-        """``X``, as a floating array of the module's dtype when it is one."""
-        X = self.X
-        if not (isinstance(X, np.ndarray) and X.dtype.kind == "f"):
-            return X
-        params = next(iter(net.module_.parameters()), None)
-        if params is None or not params.dtype.is_floating_point:
-            return X
-        dtype = np.dtype(str(params.dtype).replace("torch.", ""))
-        if X.dtype == dtype:
-            return X
-        if self.X_cast_ is None or self.X_cast_.dtype != dtype:
-            self.X_cast_ = np.ascontiguousarray(X, dtype=dtype)
-        return self.X_cast_
 
     def _check_classes(self, net):
         if self.checked_classes_ or self.classes is not None:
@@ -216,20 +222,13 @@ class GroupAccuracyCallback(Callback):
                 "of each output column."
             )
 
-    def on_train_begin(self, net, **kwargs):
-        """Keep the dict of accuracies out of skorch's printed table."""
-        for _, callback in getattr(net, "callbacks_", ()):
-            if isinstance(callback, PrintLog) and hasattr(callback, "keys_ignored_"):
-                callback.keys_ignored_ = set(callback.keys_ignored_)
-                callback.keys_ignored_.add(self.history_key_)
-
     def on_epoch_end(self, net, **kwargs):
         """Predict ``X`` and record the per-group and worst-group accuracies."""
         self._check_classes(net)
         # Iterating a DataLoader draws a seed from torch's global generator even
         # without shuffling: fork it so that the training stream is unchanged.
-        with torch.random.fork_rng(devices=[]):
-            y_pred = np.asarray(net.predict(self._input(net))).reshape(-1)
+        with torch_rng_preserved():
+            y_pred = np.asarray(net.predict(self.X_)).reshape(-1)
         if y_pred.shape[0] != self.y_index_.shape[0]:
             raise ValueError(
                 f"net.predict(X) returned {y_pred.shape[0]} predictions for "
@@ -241,9 +240,9 @@ class GroupAccuracyCallback(Callback):
             minlength=len(self.groups_),
         )
         accuracy = correct / self.group_count_
-        record = {
-            _python_value(g): float(a)
+        record = GroupAccuracies(
+            (python_value(g), float(a))
             for g, a in zip(self.groups_, accuracy, strict=True)
-        }
+        )
         net.history.record(self.history_key_, record)
         net.history.record(f"{self.name}_worst_group_acc", float(accuracy.min()))

@@ -12,7 +12,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._inputs import splitter_X, take_rows
-from .nets import ShiftedLossMixin
+from .nets import RowDataMixin
 from .together import fit_folds_together
 
 __all__ = ["cross_val_holdout_proba", "proba_in_label_order", "check_holdout_proba"]
@@ -29,6 +29,7 @@ def cross_val_holdout_proba(
     params: dict | None = None,
     verbose: int = 0,
     together: bool = False,
+    vmap: bool | str = "auto",
 ) -> tuple[np.ndarray, list]:
     """Held-out class probabilities of every training example, by cross-validation.
 
@@ -38,7 +39,7 @@ def cross_val_holdout_proba(
     per-fold fit parameters), but the fold models are returned too: MAT uses them
     again to infer groups on new labelled data. Folds are fitted in parallel with
     joblib. A skorch net that serves ``X`` through skmat's fast path reads its
-    fold's rows in place (:meth:`skmat.nets.ShiftedLossMixin.rows_view`);
+    fold's rows in place (:meth:`skmat.nets.RowDataMixin.rows_view`);
     otherwise each fold's rows are taken in ``X``'s own kind
     (:func:`skmat._inputs.take_rows`: a lazy view of a ``SliceDataset``, a copy
     of the rows of an array), in the worker, and freed after its fit.
@@ -69,6 +70,9 @@ def cross_val_holdout_proba(
         each; needs a skorch net that
         :func:`~skmat.together.unsupported_reason` accepts and no ``params``.
         ``n_jobs`` is then unused.
+    vmap : {"auto", True, False}, default="auto"
+        With ``together``: whether the copies run under :func:`torch.vmap`
+        (:class:`skmat.together.StackedModule`).
 
     Returns
     -------
@@ -104,7 +108,7 @@ def cross_val_holdout_proba(
             "in exactly one test fold), as cross_val_predict requires."
         )
     if together:
-        results = _fit_folds_together(estimator, X, y, splits, params, verbose)
+        results = _fit_folds_together(estimator, X, y, splits, params, verbose, vmap)
     else:
         results = Parallel(n_jobs=n_jobs, verbose=verbose)(
             delayed(_fit_fold)(
@@ -132,8 +136,8 @@ def cross_val_holdout_proba(
 
 def _fold_rows(estimator, X, y, train, test):
     """A fold's training and test rows: views where the net serves X itself
-    (:meth:`skmat.nets.ShiftedLossMixin.rows_view`), copies otherwise."""
-    if isinstance(estimator, ShiftedLossMixin):
+    (:meth:`skmat.nets.RowDataMixin.rows_view`), copies otherwise."""
+    if isinstance(estimator, RowDataMixin):
         train_view = estimator.rows_view(X, y, train)
         if train_view is not None:
             return train_view, estimator.rows_view(X, y, test)
@@ -158,7 +162,7 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
         )
 
 
-def _fit_folds_together(estimator, X, y, splits, params, verbose):
+def _fit_folds_together(estimator, X, y, splits, params, verbose, vmap):
     n_folds = len(splits)
     if params:
         raise ValueError(
@@ -171,7 +175,7 @@ def _fit_folds_together(estimator, X, y, splits, params, verbose):
             f"{type(estimator).__name__} together"
         )
     try:
-        joint = fit_folds_together(estimator, X, y, splits)
+        joint = fit_folds_together(estimator, X, y, splits, vmap=vmap)
     except Exception as exc:
         _raise_with_note(
             exc, f"raised while fitting the {n_folds} held-out models together"
@@ -238,12 +242,18 @@ def proba_in_label_order(model: Any, proba: ArrayLike, n_classes: int) -> np.nda
 
     Examples
     --------
+    >>> import warnings
     >>> import numpy as np
     >>> from types import SimpleNamespace
     >>> from skmat.holdout import proba_in_label_order
-    >>> proba_in_label_order(SimpleNamespace(classes_=np.array([0, 2])),
-    ...                      np.array([[0.3, 0.7]]), 3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     proba = proba_in_label_order(SimpleNamespace(classes_=np.array([0, 2])),
+    ...                                  np.array([[0.3, 0.7]]), 3)
+    >>> proba
     array([[0.3, 0. , 0.7]])
+    >>> print(caught[0].message)  # class 1 was missing from the model's training rows
+    A held-out model saw only 2 of the 3 classes; the missing classes get probability 0 from it.
     """
     proba = np.asarray(proba, dtype=np.float64)
     classes = np.asarray(getattr(model, "classes_", np.arange(proba.shape[1])))

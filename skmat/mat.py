@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -11,7 +12,7 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import BaseCrossValidator, check_cv
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -23,18 +24,18 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
-from ._base import (
-    SKORCH_CLASSIFIERS,
-    NetClassifierMixin,
-    fit_transaction,
-    make_net,
-    validate_fit_data,
-)
-from ._inputs import check_X, for_nets, n_rows, splitter_X
+from ._checks import check_trained
+from ._devices import check_device, is_accelerator
+from ._encoding import python_value
+from ._inputs import check_fit_data, check_X, for_nets, n_rows, splitter_X
+from ._prediction import NetClassifierMixin
+from ._seeding import seed_estimator, spawn_seeds
+from ._transaction import fit_transaction
+from .factory import SKORCH_CLASSIFIERS, make_net, reject_torch_module
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .mlp import mlp_net
-from .nets import SHIFT_PARAM, check_device, check_trained
+from .nets import SHIFT_PARAM
 from .together import unsupported_reason
 from .transition import mat_shift
 from .xrm import fit_xrm
@@ -104,20 +105,27 @@ class MATClassifier(
         logit adjustment. The paper searches {0.001, 0.01, 0.1}; 0.1 is the default
         because it was best or tied on the problems measured in
         ``benchmarks/results/temperature.md``.
-    vectorize : {"auto", True, False}, default="auto"
-        Whether the held-out networks train together. With ``holdout="cv"`` and
-        a skorch held-out net: ``True`` trains the K fold copies together as one
-        skorch net (:func:`skmat.together.fit_folds_together`: the user's net
-        class around a module holding the K copies' stacked parameters, each
-        copy's loss over its own training rows only, one optimizer step for
-        all; the K forwards run in one ``torch.vmap`` call on a GPU);
-        ``False`` fits them one by one (in parallel with ``n_jobs``);
-        ``"auto"`` trains them together on a GPU (or MPS) when the net allows
-        it (:func:`skmat.together.unsupported_reason`: ``train_split=None``,
-        an elementwise optimizer, no callback acting on gradients), one by one
-        otherwise. With ``holdout="xrm"`` it is the twins'
-        ``vectorize`` (:func:`skmat.xrm.fit_xrm`: ``True`` runs both twins in
-        one ``torch.vmap`` call, ``"auto"`` does so on accelerators).
+    folds_together : {"auto", True, False}, default="auto"
+        With ``holdout="cv"`` and a skorch held-out net: whether the K fold
+        nets train together as one skorch net
+        (:func:`skmat.together.fit_folds_together`: the user's net class around
+        a module holding the K copies, each copy's loss over its own training
+        rows only, one optimizer step for all). ``False`` fits them one by one
+        (in parallel with ``n_jobs``); ``"auto"`` trains them together on a GPU
+        (or MPS) when the net allows it
+        (:func:`skmat.together.unsupported_reason`: ``train_split=None``, an
+        elementwise optimizer, no callback acting on gradients), one by one
+        otherwise; ``True`` trains them together or raises, saying why not.
+        Ignored with ``holdout="xrm"`` (the twins are always one net).
+    vmap : {"auto", True, False}, default="auto"
+        Whether copies trained together (the fold nets above, or the XRM
+        twins) run their forwards in one :func:`torch.vmap` call
+        (:class:`skmat.together.StackedModule`): ``"auto"`` does so on
+        accelerators unless the module has BatchNorm; ``False`` runs the copies
+        one after the other.
+    vectorize : {"auto", True, False}, default=None
+        Deprecated: use ``folds_together`` (``holdout="cv"``) or ``vmap``
+        (``holdout="xrm"``), which it sets there; removed in the next release.
     device : str or torch.device, default=None
         Torch device of the final network and of the default held-out network
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own
@@ -130,7 +138,9 @@ class MATClassifier(
         Seeds the networks (weights, shuffling, dropout: torch's generators are
         seeded per fit and restored afterwards) and any ``random_state`` left at
         ``None`` on ``holdout_estimator``. The same value and data give identical
-        predictions.
+        predictions. As in scikit-learn, it does not seed a splitter you pass as
+        ``cv``: give a shuffling splitter its own ``random_state`` (an int
+        ``cv`` is a ``StratifiedKFold`` without shuffling, deterministic).
     verbose : int, default=0
         ``0`` is silent (the nets' own ``verbose`` is overridden); ``1`` prints the
         phases and the nets' epoch tables.
@@ -162,7 +172,9 @@ class MATClassifier(
         ``valid_acc`` is the accuracy of the unshifted network.
     holdout_estimators_ : list of fitted classifiers
         With ``holdout="cv"``: the fold models, in split order; used again by
-        :meth:`infer_groups`.
+        :meth:`infer_groups`. Fold nets trained together each carry a copy of
+        the joint training's ``history``
+        (:meth:`skmat.together.FoldsTogetherMixin.fold_nets`).
     xrm_ : skorch net with :class:`skmat.xrm.XRMMixin`
         With ``holdout="xrm"``: the fitted twin net (its history records the
         flip rate of each epoch).
@@ -202,7 +214,9 @@ class MATClassifier(
         "holdout": [StrOptions({"cv", "xrm"})],
         "cv": ["cv_object"],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "vectorize": ["boolean", StrOptions({"auto"})],
+        "folds_together": ["boolean", StrOptions({"auto"})],
+        "vmap": ["boolean", StrOptions({"auto"})],
+        "vectorize": ["boolean", StrOptions({"auto"}), None],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -216,7 +230,9 @@ class MATClassifier(
         holdout: Literal["cv", "xrm"] = "cv",
         cv: int | BaseCrossValidator | Iterable | None = 5,
         temperature: float = 0.1,
-        vectorize: bool | Literal["auto"] = "auto",
+        folds_together: bool | Literal["auto"] = "auto",
+        vmap: bool | Literal["auto"] = "auto",
+        vectorize: bool | Literal["auto"] | None = None,
         device: str | torch.device | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -227,6 +243,8 @@ class MATClassifier(
         self.holdout = holdout
         self.cv = cv
         self.temperature = temperature
+        self.folds_together = folds_together
+        self.vmap = vmap
         self.vectorize = vectorize
         self.device = device
         self.n_jobs = n_jobs
@@ -269,20 +287,31 @@ class MATClassifier(
             fitted state it had before the call, or stays unfitted.
         """
         with fit_transaction(self):
+            reject_torch_module(self.estimator, "estimator")
+            reject_torch_module(self.holdout_estimator, "holdout_estimator")
             self._validate_params()
             _raise_for_params(fit_params, self, "fit")
+            self._warn_vectorize()
             return self._fit(X, y, holdout_proba, fit_params)
 
+    def _warn_vectorize(self):
+        if self.vectorize is None:
+            return
+        new = "vmap" if self.holdout == "xrm" else "folds_together"
+        warnings.warn(
+            f"vectorize is deprecated and will be removed in the next release; with "
+            f"holdout={self.holdout!r} write {new}={self.vectorize!r} instead "
+            "(folds_together: whether the CV fold nets train together; vmap: "
+            "whether copies trained together run under torch.vmap).",
+            FutureWarning,
+            stacklevel=3,
+        )
+
     def _fit(self, X, y, holdout_proba, fit_params):
-        X, y_enc, classes = validate_fit_data(self, X, y)
+        X, y_enc, classes = check_fit_data(self, X, y)
         n_classes = len(classes)
         device = check_device(self.device)
-        rng = check_random_state(self.random_state)
-        holdout_seed, final_seed = (
-            int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2)
-        )
-        if self.random_state is None:
-            holdout_seed = final_seed = None
+        holdout_seed, final_seed = spawn_seeds(self.random_state, 2)
         net = self._make_net(
             self.estimator, X, n_classes, device, final_seed, "estimator"
         )
@@ -357,16 +386,14 @@ class MATClassifier(
         if hasattr(cv, "n_splits") and counts.min() < n_splits:
             smallest = classes[np.argmin(counts)]
             raise ValueError(
-                f"cv={self.cv!r} asks for {n_splits} folds, but class {smallest!r} "
+                f"cv={self.cv!r} asks for {n_splits} folds, but class "
+                f"{python_value(smallest)!r} "
                 f"has only {counts.min()} example(s): every class needs at least as "
                 "many examples as folds. Lower cv or add examples."
             )
         holdout = self._holdout_net(net, X, n_classes, seed)
         if holdout is None:
-            holdout = clone(self.holdout_estimator)
-            if seed is not None and "random_state" in holdout.get_params():
-                if holdout.get_params()["random_state"] is None:
-                    holdout.set_params(random_state=seed)
+            holdout = seed_estimator(clone(self.holdout_estimator), seed)
         splits = list(cv.split(X_split, y, **routed.splitter.split))
         if self.verbose:
             print(
@@ -385,12 +412,14 @@ class MATClassifier(
             params=routed.holdout_estimator.fit,
             verbose=self.verbose,
             together=together,
+            vmap=self._stacking()[1],
         )
         return proba, {"holdout_estimators_": models}
 
     def _folds_together(self, holdout, is_net, routed):
-        """Whether the CV fold nets train together (see ``vectorize``)."""
-        if self.vectorize is False:
+        """Whether the CV fold nets train together (see ``folds_together``)."""
+        together = self._stacking()[0]
+        if together is False:
             return False
         if not is_net:
             reason = (
@@ -401,16 +430,24 @@ class MATClassifier(
             reason = "fit parameters are routed to the held-out nets"
         else:
             reason = unsupported_reason(holdout)
-        if self.vectorize is True:
+        if together is True:
             if reason is not None:
                 raise ValueError(
-                    "vectorize=True trains the held-out fold nets together, but "
-                    f"{reason}; use vectorize=False or 'auto'."
+                    "folds_together=True trains the held-out fold nets together, "
+                    f"but {reason}; use folds_together=False or 'auto'."
                 )
             return True
         if reason is not None:
             return False
-        return torch.device(holdout.device or "cpu").type in ("cuda", "mps")
+        return is_accelerator(holdout.device)
+
+    def _stacking(self):
+        """``(folds_together, vmap)``, with the deprecated ``vectorize`` applied."""
+        if self.vectorize is None:
+            return self.folds_together, self.vmap
+        if self.holdout == "xrm":
+            return self.folds_together, self.vectorize
+        return self.vectorize, self.vmap
 
     def _xrm_holdout(self, X, y, n_classes, net, seed):
         template = self._holdout_net(net, X, n_classes, seed)
@@ -432,7 +469,7 @@ class MATClassifier(
             y,
             n_classes=n_classes,
             random_state=seed,
-            vectorize=self.vectorize,
+            vmap=self._stacking()[1],
             verbose=self.verbose,
         )
         check_trained(twins, X, "the XRM twins")

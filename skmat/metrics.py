@@ -56,6 +56,15 @@ from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 
+from ._encoding import (
+    check_labels,
+    check_same_kind,
+    encode_groups,
+    is_number,
+    label_index,
+    python_value,
+)
+
 __all__ = [
     "GroupAccuracyReport",
     "group_accuracy_report",
@@ -74,148 +83,16 @@ _METRICS = ("worst_group", "mean_group")
 # --------------------------------------------------------------------------- checks
 
 
-def _check_labels(y, name):
-    """1-D array of labels (a column vector is flattened); empty is an error."""
-    if issparse(y):
-        raise TypeError(f"{name} is a sparse matrix; pass a dense 1-D array of labels.")
-    try:
-        y = np.asarray(y)
-    except (TypeError, ValueError) as exc:  # ragged input
-        raise ValueError(f"{name} must be a 1-D array of labels.") from exc
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of labels; got shape {y.shape}.")
-    if y.shape[0] == 0:
-        raise ValueError(f"{name} is empty; at least one example is needed.")
-    if y.dtype.kind in "fc" and np.isnan(y).any():
-        raise ValueError(f"{name} must not contain NaN: a label is missing.")
-    return y
-
-
-def _is_text(dtype):
-    return dtype.kind in "US"
-
-
-def _is_number(dtype):
-    return dtype.kind in "biuf"
-
-
-def _check_same_kind(a, b, name_a, name_b):
-    """Refuse comparing text labels with numbers: every comparison would be False."""
-    if (_is_text(a.dtype) and _is_number(b.dtype)) or (
-        _is_number(a.dtype) and _is_text(b.dtype)
-    ):
-        raise ValueError(
-            f"{name_a} ({a.dtype}) and {name_b} ({b.dtype}) hold labels of different "
-            "types (text and numbers); they can never match."
-        )
-
-
 def _check_y(y_true, y_pred):
-    y_true = _check_labels(y_true, "y_true")
-    y_pred = _check_labels(y_pred, "y_pred")
+    y_true = check_labels(y_true, "y_true")
+    y_pred = check_labels(y_pred, "y_pred")
     if y_pred.shape[0] != y_true.shape[0]:
         raise ValueError(
             f"y_pred has {y_pred.shape[0]} entries but y_true has {y_true.shape[0]}; "
             "they must have the same length."
         )
-    _check_same_kind(y_true, y_pred, "y_true", "y_pred")
+    check_same_kind(y_true, y_pred, "y_true", "y_pred")
     return y_true, y_pred
-
-
-def _python_value(value):
-    """Hashable plain-Python form of one group key (numpy scalars unwrapped)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return tuple(_python_value(v) for v in value)
-    return value
-
-
-def _sorted_or_first_seen(keys):
-    try:
-        return sorted(keys)
-    except TypeError:  # mixed, unorderable keys: keep the order of appearance
-        return list(keys)
-
-
-def _encode_groups(groups, n_samples):
-    """Group keys and the index of each example's key.
-
-    Returns ``(keys, inverse)``: ``keys`` an ndarray of the distinct groups
-    (sorted when they can be; one tuple per group for 2-D groups) and ``inverse``
-    the position of each example's group in ``keys``.
-    """
-    if groups is None:
-        raise TypeError(
-            "groups is required: one group per example (ints, strings, or the rows "
-            "of a 2-D array). As a scorer, pass it through metadata routing: "
-            "sklearn.set_config(enable_metadata_routing=True) and a scorer from "
-            "skmat.metrics.make_group_scorer(), which requests groups."
-        )
-    if isinstance(groups, (list, tuple)) and any(
-        isinstance(g, (tuple, list)) for g in groups
-    ):
-        # A list of tuples: keep each element's own type (np.asarray would turn
-        # (0, "a") into two strings).
-        rows = [_python_value(g) for g in groups]
-        if any(not isinstance(r, tuple) for r in rows):
-            raise ValueError("groups mixes tuples and single values.")
-        n_groups_given = len(rows)
-        arr = None
-    else:
-        try:
-            arr = np.asarray(groups)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "groups must be array-like, one entry per example."
-            ) from exc
-        if arr.ndim == 0:
-            raise ValueError(f"groups must be array-like, not a scalar ({groups!r}).")
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr.ravel()
-        if arr.ndim > 2:
-            raise ValueError(
-                f"groups must be 1-D, or 2-D with one key column per attribute; "
-                f"got shape {arr.shape}."
-            )
-        n_groups_given = arr.shape[0]
-    if n_groups_given != n_samples:
-        raise ValueError(
-            f"groups has {n_groups_given} entries but y_true has {n_samples}; "
-            "they must have the same length."
-        )
-
-    if arr is not None and arr.ndim == 1:
-        if arr.dtype.kind == "f" and np.isnan(arr).any():
-            raise ValueError("groups must not contain NaN.")
-        try:
-            keys, inverse = np.unique(arr, return_inverse=True)
-            return keys, inverse.reshape(-1)
-        except TypeError:  # object array of unorderable values
-            rows = [_python_value(g) for g in arr.tolist()]
-            as_tuples = False
-    else:
-        if arr is not None:
-            rows = [tuple(r) for r in arr.tolist()]
-        as_tuples = True
-
-    try:
-        distinct = _sorted_or_first_seen(dict.fromkeys(rows))
-    except TypeError as exc:  # unhashable entries
-        raise ValueError("groups must hold hashable values.") from exc
-    position = {key: i for i, key in enumerate(distinct)}
-    inverse = np.fromiter((position[r] for r in rows), dtype=np.intp, count=len(rows))
-    keys = np.empty(len(distinct), dtype=object)
-    for i, key in enumerate(distinct):
-        keys[i] = key  # element by element, so tuples stay tuples
-    if not as_tuples:
-        try:  # a plain dtype when the values allow it
-            keys = np.array(distinct) if len({type(k) for k in distinct}) == 1 else keys
-        except (TypeError, ValueError):
-            pass
-    return keys, inverse
 
 
 # ------------------------------------------------------------------------- report
@@ -248,7 +125,7 @@ class GroupAccuracyReport(Bunch):
     """
 
     def __repr__(self):
-        names = [repr(_python_value(g)) for g in self.groups]
+        names = [repr(python_value(g)) for g in self.groups]
         accs = [f"{a:.3f}" for a in self.accuracy]
         counts = [str(int(c)) for c in self.count]
         w_group = max([len("group")] + [len(s) for s in names])
@@ -265,7 +142,7 @@ class GroupAccuracyReport(Bunch):
         lines.append(
             f"overall {self.overall_accuracy:.3f}, "
             f"worst {self.worst_group_accuracy:.3f} "
-            f"(group {_python_value(self.worst_group)!r}), "
+            f"(group {python_value(self.worst_group)!r}), "
             f"mean {self.mean_group_accuracy:.3f}"
         )
         return "\n".join(lines)
@@ -282,7 +159,7 @@ class GroupAccuracyReport(Bunch):
         except ImportError as exc:  # pragma: no cover - pandas is a test extra
             raise ImportError("GroupAccuracyReport.to_frame needs pandas.") from exc
         index = pd.Index(
-            [_python_value(g) for g in self.groups], name="group", tupleize_cols=False
+            [python_value(g) for g in self.groups], name="group", tupleize_cols=False
         )
         return pd.DataFrame(
             {"accuracy": self.accuracy, "count": self.count}, index=index
@@ -351,7 +228,14 @@ def group_accuracy_report(
     array([5, 3])
     """
     y_true, y_pred = _check_y(y_true, y_pred)
-    keys, inverse = _encode_groups(groups, y_true.shape[0])
+    if groups is None:
+        raise TypeError(
+            "groups is required: one group per example (ints, strings, or the rows "
+            "of a 2-D array). As a scorer, pass it through metadata routing: "
+            "sklearn.set_config(enable_metadata_routing=True) and a scorer from "
+            "skmat.metrics.make_group_scorer(), which requests groups."
+        )
+    keys, inverse = encode_groups(groups, y_true.shape[0])
     n_keys = len(keys)
     count = np.bincount(inverse, minlength=n_keys).astype(np.int64)
     correct = np.bincount(inverse, weights=(y_true == y_pred), minlength=n_keys)
@@ -367,20 +251,20 @@ def group_accuracy_report(
         count=count,
         overall_accuracy=float(correct.sum() / count.sum()),
         worst_group_accuracy=float(accuracy[worst]),
-        worst_group=_python_value(keys[worst]),
+        worst_group=python_value(keys[worst]),
         mean_group_accuracy=float(np.mean(accuracy)),
     )
 
 
 def _align_expected(keys, count, correct, expected_groups):
     if isinstance(expected_groups, (list, tuple)):
-        expected = [_python_value(g) for g in expected_groups]
+        expected = [python_value(g) for g in expected_groups]
     else:
         expected_arr = np.asarray(expected_groups)
         if expected_arr.ndim == 2:
             expected = [tuple(r) for r in expected_arr.tolist()]
         else:
-            expected = [_python_value(g) for g in expected_arr.ravel().tolist()]
+            expected = [python_value(g) for g in expected_arr.ravel().tolist()]
     if not expected:
         raise ValueError("expected_groups is empty.")
     try:
@@ -392,7 +276,7 @@ def _align_expected(keys, count, correct, expected_groups):
     except TypeError as exc:
         raise ValueError("expected_groups must hold hashable values.") from exc
 
-    found = [_python_value(k) for k in keys]
+    found = [python_value(k) for k in keys]
     unexpected = [k for k in found if k not in position]
     if unexpected:
         raise ValueError(
@@ -494,29 +378,6 @@ def mean_group_accuracy(
 # ---------------------------------------------------------------- group inference
 
 
-def _label_index(values, classes, name, hint=""):
-    """Position of each value in ``classes``; a value not in it is a ValueError."""
-    if _is_number(values.dtype) and _is_number(classes.dtype):
-        order = np.argsort(classes, kind="stable")
-        sorted_classes = classes[order]
-        pos = np.searchsorted(sorted_classes, values)
-        pos_clipped = np.minimum(pos, len(classes) - 1)
-        known = sorted_classes[pos_clipped] == values
-        index = order[pos_clipped]
-    else:
-        lookup = {_python_value(c): i for i, c in enumerate(classes.tolist())}
-        found = [lookup.get(_python_value(v), -1) for v in values.tolist()]
-        index = np.asarray(found, dtype=np.intp)
-        known = index >= 0
-    if not np.all(known):
-        unknown = list(dict.fromkeys(_python_value(v) for v in values[~known]))
-        raise ValueError(
-            f"{name} contains label(s) {unknown[:10]!r} that are not in classes "
-            f"{_python_value(classes)!r}{hint}."
-        )
-    return index
-
-
 def infer_groups(
     y_true: ArrayLike, *predictions: ArrayLike, classes: ArrayLike | None = None
 ) -> np.ndarray:
@@ -584,19 +445,19 @@ def infer_groups(
             "infer_groups needs at least one held-out prediction: "
             "infer_groups(y_true, predictions, ...)."
         )
-    y_true = _check_labels(y_true, "y_true")
+    y_true = check_labels(y_true, "y_true")
     n_samples = y_true.shape[0]
     if classes is None:
         classes = np.unique(y_true)
         where = "y_true"
         hint = " (the labels of y_true); pass classes= with every label"
     else:
-        classes = _check_labels(classes, "classes")
+        classes = check_labels(classes, "classes")
         if len(np.unique(classes)) != len(classes):
             raise ValueError(f"classes has repeated labels: {classes!r}.")
         where = "classes"
         hint = ""
-    label_index = _label_index(y_true, classes, "y_true")
+    y_index = label_index(y_true, classes, "y_true")
 
     arrays = []
     for i, pred in enumerate(predictions):
@@ -628,15 +489,15 @@ def infer_groups(
                     f"{name} has {pred.shape[1]} probability columns but there are "
                     f"{len(classes)} classes in {where}."
                 )
-            if not _is_number(pred.dtype):
+            if not is_number(pred.dtype):
                 raise ValueError(f"{name} is 2-D, so it must hold numeric scores.")
             if not np.all(np.isfinite(pred)):
                 raise ValueError(f"{name} must not contain NaN or infinity.")
             pred_index = np.argmax(pred, axis=1)
         else:
-            pred_index = _label_index(pred, classes, name, hint)
-        conflicting |= pred_index != label_index
-    return (2 * label_index + conflicting).astype(np.int64)
+            pred_index = label_index(pred, classes, name, hint)
+        conflicting |= pred_index != y_index
+    return (2 * y_index + conflicting).astype(np.int64)
 
 
 # ------------------------------------------------------------------------ scorers

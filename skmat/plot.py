@@ -27,7 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
-from .metrics import GroupAccuracyReport, _python_value, group_accuracy_report
+from ._encoding import python_value as _python_value
+from .metrics import GroupAccuracyReport, group_accuracy_report
 from .transition import joint_matrix, sharpen, transition_matrix
 
 __all__ = [

@@ -15,7 +15,7 @@ own gradient. Every row of ``X`` is in every batch stream once per epoch: a
 copy computes nothing from the rows it holds out, so a row's held-out
 prediction comes only from a copy that never trained on it.
 
-How the copies run (``vectorize``): on accelerators, one ``torch.vmap`` call over
+How the copies run (``vmap``): on accelerators, one ``torch.vmap`` call over
 ``torch.func.functional_call`` runs the K forwards (and so the backwards) at
 once; on the CPU, and for modules with BatchNorm, the K forwards run one after
 the other, each on its own training rows only (less arithmetic, and BatchNorm
@@ -49,17 +49,16 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch import nn
 
-from .nets import (
-    ShiftedLossMixin,
-    _has_batchnorm,
-    as_mat_net,
-    checked_output,
-    class_logits,
-    per_example_losses,
-)
+from ._devices import is_accelerator
+from ._outputs import checked_output, class_logits, per_example_losses
+from .factory import as_mat_net
+from .nets import ShiftedLossMixin
 
 __all__ = [
     "StackedModule",
+    "build_members",
+    "has_batchnorm",
+    "member_proba",
     "StackedNetMixin",
     "FoldsTogetherMixin",
     "as_folds_net",
@@ -103,6 +102,19 @@ OWN_ROWS = "skmat_own_rows"
 #: 32x32 images: 3e6). Measured on the shapes of ``benchmarks/speed.py``
 #: (``benchmarks/results/speed.md``).
 SPLIT_FLOPS_PER_ROW = 1e6
+
+
+def has_batchnorm(module):
+    """Whether a module updates BatchNorm running statistics in train mode.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmat.together import has_batchnorm
+    >>> has_batchnorm(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)))
+    True
+    """
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
 def _mangle(name):
@@ -175,7 +187,7 @@ class StackedModule(nn.Module):
     ----------
     modules : sequence of torch.nn.Module
         The K copies, same architecture (their initial weights may differ).
-    vectorize : {"auto", True, False}, default="auto"
+    vmap : {"auto", True, False}, default="auto"
         ``True``: stacked, under vmap; ``False``: modules; ``"auto"``: stacked
         when ``device`` is an accelerator (CUDA, MPS) and the module has no
         BatchNorm layer (statistics updated in place), modules otherwise. A
@@ -207,16 +219,14 @@ class StackedModule(nn.Module):
     """
 
     def __init__(
-        self, modules, vectorize="auto", others="skip", device=None, split_rows="auto"
+        self, modules, vmap="auto", others="skip", device=None, split_rows="auto"
     ):
         super().__init__()
         modules = list(modules)
         if len(modules) < 1:
             raise ValueError("StackedModule needs at least one module.")
-        if vectorize not in ("auto", True, False):
-            raise ValueError(
-                f"vectorize must be 'auto', True or False; got {vectorize!r}."
-            )
+        if vmap not in ("auto", True, False):
+            raise ValueError(f"vmap must be 'auto', True or False; got {vmap!r}.")
         if others not in ("skip", "no_grad"):
             raise ValueError(f"others must be 'skip' or 'no_grad'; got {others!r}.")
         shapes = [[(n, p.shape) for n, p in m.named_parameters()] for m in modules]
@@ -225,20 +235,17 @@ class StackedModule(nn.Module):
         self.n_members = len(modules)
         self.others = others
         self.split_rows = split_rows
-        self._batchnorm = _has_batchnorm(modules[0])
-        if vectorize is True and self._batchnorm:
+        self._batchnorm = has_batchnorm(modules[0])
+        if vmap is True and self._batchnorm:
             raise ValueError(
-                "vectorize=True runs the copies under torch.vmap, which cannot "
-                "update BatchNorm statistics; use vectorize='auto' or False."
+                "vmap=True runs the copies under torch.vmap, which cannot "
+                "update BatchNorm statistics; use vmap='auto' or False."
             )
-        accelerator = device is not None and torch.device(device).type in (
-            "cuda",
-            "mps",
+        accelerator = is_accelerator(device)
+        self.stacked = vmap is True or (
+            vmap == "auto" and accelerator and not self._batchnorm
         )
-        self.stacked = vectorize is True or (
-            vectorize == "auto" and accelerator and not self._batchnorm
-        )
-        self._vmap_ok = True if vectorize is True else None
+        self._vmap_ok = True if vmap is True else None
         if not self.stacked:
             self.members = nn.ModuleList(modules)
             return
@@ -487,7 +494,7 @@ def _single_output(out):
     if isinstance(out, (tuple, list)):
         raise ValueError(
             "the module returns several outputs; training copies together needs a "
-            "module that returns one tensor (use vectorize=False in "
+            "module that returns one tensor (use folds_together=False in "
             "MATClassifier, or return the first output only)."
         )
     return out
@@ -506,7 +513,7 @@ def unfold(out, n_members):
     return out.reshape(n_members, -1, *out.shape[1:])
 
 
-def _member_proba(net, X, n_members, n_classes=None):
+def member_proba(net, X, n_members, n_classes=None):
     """Every copy's class probabilities on ``X``, through the net's forward.
 
     Each batch's outputs are the copies' one after the other: they are unfolded
@@ -516,6 +523,17 @@ def _member_proba(net, X, n_members, n_classes=None):
     Returns
     -------
     proba : ndarray of shape (n_members, n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.together import member_proba
+    >>> from skmat.xrm import as_xrm_net
+    >>> X = np.random.RandomState(0).randn(10, 3).astype(np.float32)
+    >>> net = mlp_net((4,), module__n_features=3, module__n_classes=2, max_epochs=1)
+    >>> member_proba(as_xrm_net(net).fit(X, np.arange(10) % 2), X, 2).shape
+    (2, 10, 2)
     """
 
     def forward(X):
@@ -533,7 +551,7 @@ def _member_proba(net, X, n_members, n_classes=None):
     return checked_output(forward, X)
 
 
-def _build_members(initialize_module, net, n_members):
+def build_members(initialize_module, net, n_members):
     """``n_members`` freshly initialised modules from a skorch net.
 
     Each is what the net's own ``initialize_module`` (the user's override, or
@@ -541,6 +559,17 @@ def _build_members(initialize_module, net, n_members):
     is) is deep-copied with its parameters re-initialised (``reset_parameters``
     of each submodule), so that the copies start apart and the user's instance
     is never trained.
+
+    Examples
+    --------
+    Called from a net's ``initialize_module``, as :class:`FoldsTogetherMixin`
+    does:
+
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.together import as_folds_net
+    >>> net = mlp_net((4,), module__n_features=3, module__n_classes=2)
+    >>> as_folds_net(net, 3).initialize().module_.n_members
+    3
     """
     members = []
     for _ in range(n_members):
@@ -556,6 +585,11 @@ def _build_members(initialize_module, net, n_members):
 # ------------------------------------------------------ nets of stacked copies
 class StackedNetMixin:
     """What every skorch net whose module is a :class:`StackedModule` shares.
+
+    It adds one parameter to the skorch net's, ``vmap`` (``"auto"``, True or
+    False): whether the copies run stacked under :func:`torch.vmap`
+    (:class:`StackedModule`'s ``vmap``; ``"auto"``: on accelerators, unless the
+    module has BatchNorm).
 
     The net's optimizer, when the user leaves ``foreach`` (and ``fused``)
     unset and the optimizer takes it, runs torch's multi-tensor ("foreach")
@@ -576,6 +610,10 @@ class StackedNetMixin:
     >>> twins.optimizer_.defaults["foreach"]
     True
     """
+
+    def __init__(self, *args, vmap="auto", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vmap = vmap
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         """skorch's optimizer parameters, with ``foreach=True`` by default."""
@@ -611,38 +649,37 @@ class FoldsTogetherMixin(StackedNetMixin):
     copy's probabilities and :meth:`fold_nets` K standalone fitted nets.
 
     Parameters added to the skorch net's: ``n_folds`` (K) and
-    ``fold_vectorize`` (:class:`StackedModule`'s ``vectorize``).
+    ``vmap`` (:class:`StackedModule`'s ``vmap``, from :class:`StackedNetMixin`).
     """
 
-    _row_data_params = (*ShiftedLossMixin._row_data_params, FOLDS_PARAM)
+    row_data_params = (*ShiftedLossMixin.row_data_params, FOLDS_PARAM)
     _class_prefix = "Folds"
 
-    def __init__(self, *args, n_folds=2, fold_vectorize="auto", **kwargs):
+    def __init__(self, *args, n_folds=2, **kwargs):
         super().__init__(*args, **kwargs)
         self.n_folds = n_folds
-        self.fold_vectorize = fold_vectorize
 
     def initialize_module(self):
         """The user's module, built ``n_folds`` times, in a :class:`StackedModule`."""
-        members = _build_members(super().initialize_module, self, int(self.n_folds))
+        members = build_members(super().initialize_module, self, int(self.n_folds))
         # BatchNorm: each copy must normalise its own rows only (no leak of the
         # rows it holds out), so the rows are always split.
-        split = True if _has_batchnorm(members[0]) else "auto"
+        split = True if has_batchnorm(members[0]) else "auto"
         self.module_ = StackedModule(
-            members, vectorize=self.fold_vectorize, device=self.device, split_rows=split
+            members, vmap=self.vmap, device=self.device, split_rows=split
         )
         return self
 
     def infer(self, x, **fit_params):
         """The net's ``infer``; while training, each copy runs on its own rows."""
-        own = self._batch_row_data_now().get(FOLDS_PARAM)
+        own = self.batch_row_data().get(FOLDS_PARAM)
         if own is not None and self.module_.wants_own_rows():
             fit_params[OWN_ROWS] = own
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Sum over the copies of each one's mean loss over its own rows."""
-        own = self._batch_row_data_now().get(FOLDS_PARAM)
+        own = self.batch_row_data().get(FOLDS_PARAM)
         if own is None:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         k = int(self.n_folds)
@@ -659,7 +696,7 @@ class FoldsTogetherMixin(StackedNetMixin):
         -------
         proba : ndarray of shape (n_folds, n_samples, n_classes)
         """
-        return _member_proba(self, X, int(self.n_folds))
+        return member_proba(self, X, int(self.n_folds))
 
     def predict_proba(self, X):
         """The average of the copies' probabilities (for scoring the joint net)."""
@@ -667,6 +704,10 @@ class FoldsTogetherMixin(StackedNetMixin):
 
     def fold_nets(self, template):
         """K standalone fitted nets, copies of ``template`` with each copy's weights.
+
+        Each net's ``history`` is a copy of the joint training's: its epochs,
+        durations and callbacks' records; its ``train_loss`` is the sum over the
+        K copies of each one's mean loss on its own rows.
 
         Parameters
         ----------
@@ -681,6 +722,7 @@ class FoldsTogetherMixin(StackedNetMixin):
         for state in self.module_.member_state_dicts():
             net = clone(template).initialize()
             net.module_.load_state_dict(state)
+            net.history = copy.deepcopy(self.history)
             nets.append(net)
         return nets
 
@@ -805,7 +847,7 @@ def fit_folds_together(
     y: np.ndarray,
     splits: Sequence,
     *,
-    vectorize: bool | str = "auto",
+    vmap: bool | str = "auto",
     **fit_params: Any,
 ) -> NeuralNet:
     """Train the K fold nets of ``splits`` together, as one skorch net.
@@ -820,8 +862,8 @@ def fit_folds_together(
         Labels encoded as ``0 .. n_classes - 1``.
     splits : sequence of (train, test) index arrays
         Copy ``k`` trains on the rows ``train`` of split ``k``.
-    vectorize : {"auto", True, False}, default="auto"
-        :class:`StackedModule`'s ``vectorize``.
+    vmap : {"auto", True, False}, default="auto"
+        :class:`StackedModule`'s ``vmap``.
     **fit_params
         Passed to the joint net's ``fit``.
 
@@ -852,5 +894,5 @@ def fit_folds_together(
     mask = np.zeros((len(y), len(splits)), dtype=bool)
     for k, (train, _) in enumerate(splits):
         mask[np.asarray(train), k] = True
-    joint = as_folds_net(net, len(splits), fold_vectorize=vectorize)
+    joint = as_folds_net(net, len(splits), vmap=vmap)
     return joint.fit(X, y, **{FOLDS_PARAM: mask}, **fit_params)

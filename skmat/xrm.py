@@ -16,8 +16,11 @@ infer groups without annotations.
 The twins are **one skorch net**: the user's own net class (its dataset,
 iterator, ``infer``, callbacks, device, mixins), with :class:`XRMMixin` in
 front, whose module is a :class:`~skmat.together.StackedModule` of the two
-twins. skorch's own loop trains it; the mixin adds only the XRM objective to
-the loss and the label flips at the end of each epoch:
+twins. skorch's own loop trains it; the mixin's overrides (each calling
+``super()``) hold XRM's state (the twin assignment and the dynamic labels, set
+up in ``fit_loop``), route each row to its twin (``infer``), compute the XRM
+objective (``get_loss``), flip the labels at the end of each epoch
+(``on_epoch_end``) and predict with both twins:
 
 1. ``assignment[i] ~ Bernoulli(1/2)`` picks the twin that trains on example
    ``i``; the dynamic labels start as the true labels.
@@ -67,28 +70,21 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch import NeuralNet
 
-from ._inputs import check_rows, flat_width, for_nets, n_rows, take_rows
-from .mlp import MLPModule, mlp_net
-from .nets import (
-    ShiftedLossMixin,
-    _cuda_devices,
-    _first,
-    _has_batchnorm,
-    as_mat_net,
-    check_device,
-    check_trained,
-    class_logits,
-    output_kind,
-    per_example_losses,
-)
+from ._checks import check_trained
+from ._inputs import check_rows, for_nets, n_rows, take_rows
+from ._outputs import class_logits, first_output, output_kind, per_example_losses
+from ._seeding import as_seed, torch_rng_preserved
+from .factory import as_mat_net, make_net
+from .nets import ShiftedLossMixin
 from .together import (
     OWN_ROWS,
     StackedModule,
     StackedNetMixin,
-    _build_members,
-    _member_proba,
+    build_members,
+    has_batchnorm,
+    member_proba,
     unfold,
 )
 
@@ -108,8 +104,15 @@ class XRMMixin(StackedNetMixin):
     average.
 
     Parameters added to the skorch net's: ``flip_mode`` (``"redraw"`` or
-    ``"persist"``, see the module docstring) and ``xrm_vectorize``
-    (:class:`~skmat.together.StackedModule`'s ``vectorize``).
+    ``"persist"``, see the module docstring) and ``vmap``
+    (:class:`~skmat.together.StackedNetMixin`).
+
+    The net's ``train_split`` is kept: its validation rows train neither twin
+    (their labels never flip), each twin's ``valid_loss`` is its class-balanced
+    loss on its share of them, and ``valid_acc`` the accuracy of the twins'
+    average, so callbacks that read validation scores (``EarlyStopping``,
+    ``Checkpoint``, ``LRScheduler`` on ``valid_loss``) work as on the user's net.
+    skmat's default MLP has ``train_split=None``: every row trains a twin.
 
     Attributes
     ----------
@@ -122,22 +125,21 @@ class XRMMixin(StackedNetMixin):
         (also ``history[:, "xrm_flip_rate"]``, one value per epoch).
     """
 
-    _row_data_params = (*ShiftedLossMixin._row_data_params, XRM_ROW)
+    row_data_params = (*ShiftedLossMixin.row_data_params, XRM_ROW)
     _class_prefix = "XRM"
 
-    def __init__(self, *args, flip_mode="redraw", xrm_vectorize="auto", **kwargs):
+    def __init__(self, *args, flip_mode="redraw", **kwargs):
         super().__init__(*args, **kwargs)
         self.flip_mode = flip_mode
-        self.xrm_vectorize = xrm_vectorize
 
     def initialize_module(self):
         """The user's module, built twice, in a :class:`StackedModule`."""
-        members = _build_members(super().initialize_module, self, 2)
+        members = build_members(super().initialize_module, self, 2)
         # BatchNorm twins see the whole batch (its statistics), as one net would.
-        split = False if _has_batchnorm(members[0]) else "auto"
+        split = False if has_batchnorm(members[0]) else "auto"
         self.module_ = StackedModule(
             members,
-            vectorize=self.xrm_vectorize,
+            vmap=self.vmap,
             others="no_grad",
             device=self.device,
             split_rows=split,
@@ -195,7 +197,7 @@ class XRMMixin(StackedNetMixin):
         torch.add(offsets, self._xrm_labels, out=self._xrm_rows_table[..., 1])
 
     def _batch_rows(self):
-        rows = self._batch_row_data_now().get(XRM_ROW)
+        rows = self.batch_row_data().get(XRM_ROW)
         return None if rows is None else rows.to(self._xrm_y.device)
 
     def infer(self, x, **fit_params):
@@ -232,7 +234,7 @@ class XRMMixin(StackedNetMixin):
         weights = counts.reciprocal_().index_select(0, groups)
         weights = weights.to(losses.device, losses.dtype)
         if training:
-            self._keep_outputs(rows, _first(y_pred).detach())
+            self._keep_outputs(rows, first_output(y_pred).detach())
         return losses @ weights
 
     def _keep_outputs(self, rows, out):
@@ -322,7 +324,7 @@ class XRMMixin(StackedNetMixin):
         proba : ndarray of shape (2, n_samples, n_classes)
             float64; ``proba[k]`` is twin ``k``'s softmax.
         """
-        return _member_proba(self, X, 2, self._xrm_classes)
+        return member_proba(self, X, 2, self._xrm_classes)
 
     def predict_proba(self, X):
         """The average of the twins' probabilities (for scoring the twin net)."""
@@ -358,7 +360,7 @@ class XRMMixin(StackedNetMixin):
                 view = self.rows_view(X, None, rows)
                 X_k = take_rows(X, rows) if view is None else view
                 with self.module_.only(k):
-                    proba[rows] = _member_proba(self, X_k, 1, self._xrm_classes)[0]
+                    proba[rows] = member_proba(self, X_k, 1, self._xrm_classes)[0]
         return proba / proba.sum(axis=1, keepdims=True)
 
     def cross_mistakes(self, X, y):
@@ -401,15 +403,14 @@ def _n_classes(net, y):
 def as_xrm_net(net: NeuralNet, **params: Any) -> NeuralNet:
     """An unfitted XRM twin net: ``net``'s class with :class:`XRMMixin` in front.
 
-    The internal validation split is off (``train_split=None``: XRM holds rows
-    out by its coin).
+    The net's ``train_split`` is kept (see :class:`XRMMixin`).
 
     Parameters
     ----------
     net : skorch NeuralNetClassifier or NeuralNetBinaryClassifier
         The net to copy (its parameters, not its weights).
     **params
-        Other parameters to set (``flip_mode``, ``xrm_vectorize``, ``device``...).
+        Other parameters to set (``flip_mode``, ``vmap``, ``device``...).
 
     Returns
     -------
@@ -422,7 +423,7 @@ def as_xrm_net(net: NeuralNet, **params: Any) -> NeuralNet:
     >>> type(as_xrm_net(mlp_net())).__name__
     'XRMMATNeuralNetClassifier'
     """
-    return as_mat_net(net, mixin=XRMMixin, **{"train_split": None, **params})
+    return as_mat_net(net, mixin=XRMMixin, **params)
 
 
 def fit_xrm(
@@ -433,7 +434,7 @@ def fit_xrm(
     n_classes: int | None = None,
     device: str | torch.device | None = None,
     random_state: int | None = None,
-    vectorize: bool | Literal["auto"] = "auto",
+    vmap: bool | Literal["auto"] = "auto",
     flip_mode: Literal["redraw", "persist"] = "redraw",
     verbose: int = 0,
     **fit_params: Any,
@@ -460,7 +461,7 @@ def fit_xrm(
     random_state : int or None, default=None
         Seeds the twin assignment, the initialisation, the shuffling and the
         flip coins (torch's generators, restored afterwards).
-    vectorize : {"auto", True, False}, default="auto"
+    vmap : {"auto", True, False}, default="auto"
         How the twins run (:class:`~skmat.together.StackedModule`): one
         ``torch.vmap`` call, one after the other, or ``"auto"`` (vmap on
         accelerators unless the module has BatchNorm).
@@ -494,15 +495,8 @@ def fit_xrm(
     >>> proba.shape, twins.predict_proba_twins(X[:3]).shape
     ((200, 2), (2, 3, 2))
     """
-    if net is None:
-        net = mlp_net()
-    if not isinstance(net, (NeuralNetClassifier, NeuralNetBinaryClassifier)):
-        raise TypeError(
-            "net must be a skorch NeuralNetClassifier or NeuralNetBinaryClassifier "
-            f"(or None for skmat's default MLP); got {type(net).__name__}."
-        )
-    if vectorize not in ("auto", True, False):
-        raise ValueError(f"vectorize must be 'auto', True or False; got {vectorize!r}.")
+    if vmap not in ("auto", True, False):
+        raise ValueError(f"vmap must be 'auto', True or False; got {vmap!r}.")
     check_rows(X)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n_rows(X):
@@ -527,29 +521,23 @@ def fit_xrm(
         raise ValueError(f"n_classes must be an integer >= 2; got {n_classes}.")
     if y.min() < 0 or y.max() >= n_classes:
         raise ValueError(f"y must hold labels in 0 .. {n_classes - 1}.")
-    if isinstance(random_state, np.random.RandomState):
-        random_state = int(random_state.randint(np.iinfo(np.int32).max))
-    params = dict(
+    seed = as_seed(random_state)
+    xrm_net = make_net(
+        net,
+        X=X,
+        n_classes=int(n_classes),
+        device=device,
+        seed=seed,
+        verbose=verbose,
+        name="net",
+        mixin=XRMMixin,
         flip_mode=flip_mode,
-        xrm_vectorize=vectorize,
-        random_state=random_state,
-        verbose=int(verbose),
+        vmap=vmap,
     )
-    if device is not None:
-        params["device"] = check_device(device)
-    if isinstance(net, NeuralNetClassifier):
-        params["classes"] = list(range(int(n_classes)))
-    if isinstance(net.module, type) and issubclass(net.module, MLPModule):
-        given = net.get_params_for("module")
-        params.setdefault("module__n_features", given.get("n_features", flat_width(X)))
-        params.setdefault("module__n_classes", given.get("n_classes", int(n_classes)))
-    xrm_net = as_xrm_net(net, **params)
     X = for_nets(X)
     # Seeded: the whole call leaves torch's generators as it found them (the
     # held-out prediction's data loader draws from them too).
-    with torch.random.fork_rng(
-        devices=_cuda_devices(), enabled=random_state is not None
-    ):
+    with torch_rng_preserved(enabled=seed is not None):
         xrm_net.fit(X, y, **fit_params)
         check_trained(xrm_net, X, "the XRM twins")
         return xrm_net.held_out_proba(X), xrm_net

@@ -45,6 +45,9 @@ from skmat import datasets as D
 from skmat import holdout as H
 from skmat import metrics as M
 from skmat import mlp as MLP
+from skmat import _devices as DEV
+from skmat import _outputs as O
+from skmat import factory as F
 from skmat import nets as N
 from skmat import transition as T
 from skmat import xrm as XR
@@ -76,7 +79,7 @@ ESTIMATORS = {
     "MAT-cv": _factory(MATClassifier, holdout_estimator=LogisticRegression(), cv=2),
     "MAT-xrm": _factory(MATClassifier, holdout="xrm"),
     # held-out fold nets trained together (skmat.vectorized)
-    "MAT-cv-together": _factory(MATClassifier, cv=2, vectorize=True),
+    "MAT-cv-together": _factory(MATClassifier, cv=2, folds_together=True),
     "ERM": _factory(ERMClassifier),
     "GroupReweighting": _factory(GroupReweightingClassifier),
     "GroupDRO": _factory(GroupDROClassifier),
@@ -149,10 +152,10 @@ BAD_PARAMS = [
     ("MAT-cv", dict(cv="five"), ValueError, "cv"),
     ("MAT-cv", dict(cv=200), ValueError, "cv=200"),
     ("MAT-cv", dict(holdout="loo"), ValueError, "holdout"),
-    ("MAT-cv", dict(vectorize="yes"), ValueError, "vectorize"),
-    ("MAT-cv", dict(vectorize=None), ValueError, "vectorize"),
-    # vectorize=True needs skorch held-out nets (MAT-cv uses LogisticRegression)
-    ("MAT-cv", dict(vectorize=True), ValueError, "vectorize"),
+    ("MAT-cv", dict(folds_together="yes"), ValueError, "folds_together"),
+    ("MAT-cv", dict(vmap=None), ValueError, "vmap"),
+    # folds_together=True needs skorch held-out nets (MAT-cv uses LogisticRegression)
+    ("MAT-cv", dict(folds_together=True), ValueError, "folds_together"),
     ("MAT-cv", dict(holdout_estimator=SVC()), TypeError, "holdout_estimator"),
     ("MAT-cv", dict(estimator=LogisticRegression()), TypeError, "estimator"),
     (
@@ -957,7 +960,7 @@ FUNCTION_CASES = [
     ("fit_xrm", "n_classes=1", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, n_classes=1), ValueError, r"n_classes must be an integer >= 2"),
     ("fit_xrm", "n_classes=str", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, n_classes="2"), TypeError, r"n_classes must be an integer"),
     ("fit_xrm", "net=LogisticRegression", lambda f: XR.fit_xrm(LogisticRegression(), X0, Y0), TypeError, r"net must be a skorch"),
-    ("fit_xrm", "vectorize=maybe", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, vectorize="maybe"), ValueError, r"vectorize must be"),
+    ("fit_xrm", "vmap=maybe", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, vmap="maybe"), ValueError, r"vmap must be"),
     ("fit_xrm", "flip_mode=never", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, flip_mode="never"), ValueError, r"flip_mode must be"),
     ("fit_xrm", "device=cuda:99", lambda f: XR.fit_xrm(tiny_net(), X0, Y0, device="cuda:99"), ValueError, r"device="),
     ("fit_xrm", "batch_size=0", lambda f: XR.fit_xrm(tiny_net(batch_size=0), X0, Y0), ValueError, r"batch_size"),
@@ -983,16 +986,16 @@ FUNCTION_CASES = [
     ("MLPModule", "n_features=0", lambda f: MLP.MLPModule(0, 2), ValueError, r"n_features must be a positive integer"),
     ("MLPModule", "n_classes=None", lambda f: MLP.MLPModule(4, None), TypeError, r"n_classes must be a positive integer"),
     ("MLPModule", "hidden=zero", lambda f: MLP.MLPModule(4, 2, hidden_layer_sizes=(0,)), ValueError, r"hidden_layer_sizes"),
-    ("check_device", "int", lambda f: N.check_device(3), ValueError, r"device must be a torch device"),
-    ("check_device", "unknown", lambda f: N.check_device("warp-drive"), ValueError, r"device must be a torch device"),
-    ("check_device", "absent-cuda", lambda f: N.check_device("cuda:99"), ValueError, r"device='cuda:99' was requested"),
-    ("check_device", "none", lambda f: N.check_device(None), OK, None),
-    ("as_mat_net", "not-skorch", lambda f: N.as_mat_net(LogisticRegression()), TypeError, r"net must be a skorch"),
-    ("output_kind", "mse-criterion", lambda f: N.output_kind(tiny_net(criterion=torch.nn.MSELoss)), TypeError, r"criterion of MATNeuralNetClassifier must be"),
-    ("net_logits", "1d", lambda f: N.net_logits(f["net"], X0[:, 0]), ValueError, r"X \(a ndarray of shape \(40,\)\) cannot be fed to the network"),
-    ("net_logits", "wrong-n-features", lambda f: N.net_logits(f["net"], X0[:, :3]), ValueError, r"X \(a ndarray of shape \(40, 3\)\) cannot be fed to the network"),
-    ("net_logits", "nan", lambda f: N.net_logits(f["net"], _with(np.nan)), ValueError, r"output on X is NaN or infinite"),
-    ("net_logits", "single-sample", lambda f: N.net_logits(f["net"], X0[:1]), OK, None),
+    ("check_device", "int", lambda f: DEV.check_device(3), ValueError, r"device must be a torch device"),
+    ("check_device", "unknown", lambda f: DEV.check_device("warp-drive"), ValueError, r"device must be a torch device"),
+    ("check_device", "absent-cuda", lambda f: DEV.check_device("cuda:99"), ValueError, r"device='cuda:99' was requested"),
+    ("check_device", "none", lambda f: DEV.check_device(None), OK, None),
+    ("as_mat_net", "not-skorch", lambda f: F.as_mat_net(LogisticRegression()), TypeError, r"net must be a skorch"),
+    ("output_kind", "mse-criterion", lambda f: O.output_kind(tiny_net(criterion=torch.nn.MSELoss)), TypeError, r"criterion of MATNeuralNetClassifier must be"),
+    ("net_logits", "1d", lambda f: O.net_logits(f["net"], X0[:, 0]), ValueError, r"X \(a ndarray of shape \(40,\)\) cannot be fed to the network"),
+    ("net_logits", "wrong-n-features", lambda f: O.net_logits(f["net"], X0[:, :3]), ValueError, r"X \(a ndarray of shape \(40, 3\)\) cannot be fed to the network"),
+    ("net_logits", "nan", lambda f: O.net_logits(f["net"], _with(np.nan)), ValueError, r"output on X is NaN or infinite"),
+    ("net_logits", "single-sample", lambda f: O.net_logits(f["net"], X0[:1]), OK, None),
     # ----------------------------------------------------------- metrics
     ("worst_group_accuracy", "empty", lambda f: M.worst_group_accuracy([], [], groups=[]), ValueError, r"y_true is empty"),
     ("worst_group_accuracy", "nan-y_true", lambda f: M.worst_group_accuracy([0, np.nan], [0, 1], groups=[0, 1]), ValueError, r"y_true must not contain NaN"),

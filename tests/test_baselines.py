@@ -20,7 +20,7 @@ from skorch.dataset import ValidSplit
 from torch.nn import functional as F
 
 from skmat import MATClassifier
-from skmat._base import make_net
+from skmat.factory import make_net
 from skmat.baselines import (
     GROUP_PARAM,
     WEIGHT_PARAM,
@@ -29,7 +29,7 @@ from skmat.baselines import (
     GroupReweightingClassifier,
     JTTClassifier,
     LogitAdjustedClassifier,
-    _as_reweighted_net,
+    _ReweightedLossMixin,
 )
 from skmat.datasets import make_spurious_classification, make_spurious_splits
 from skmat.metrics import worst_group_accuracy
@@ -145,10 +145,20 @@ def test_groups_required(cls, data):
         _make(cls).fit(X, y)
     with pytest.raises(ValueError, match="groups"):
         _make(cls).fit(X, y, groups=groups[:-1])
-    with pytest.raises(ValueError, match="groups"):
-        _make(cls).fit(X, y, groups=groups.reshape(-1, 1))
-    with pytest.raises(ValueError, match="groups"):
+    with pytest.raises(ValueError, match="groups must not contain NaN"):
         _make(cls).fit(X, y, groups=np.where(groups == 0, np.nan, groups))
+
+
+@pytest.mark.parametrize("cls", NEEDS_GROUPS)
+def test_groups_encoded_as_the_metrics_encode_them(cls, data):
+    # One group encoding for the package (skmat._encoding.encode_groups): a
+    # column vector is the 1-D groups; the rows of a 2-D array are tuple groups.
+    X, y, groups = data
+    column = _make(cls).fit(X, y, groups=groups.reshape(-1, 1))
+    np.testing.assert_array_equal(column.groups_, np.unique(groups))
+    pairs = np.column_stack([y, groups % 2])
+    two_d = _make(cls).fit(X, y, groups=pairs)
+    assert list(two_d.groups_) == sorted({(int(a), int(b)) for a, b in pairs})
 
 
 @pytest.mark.parametrize("cls", NEEDS_GROUPS)
@@ -250,7 +260,7 @@ def test_jtt_error_set_is_upweighted(data):
         np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=2)[1]
     )
     net = make_net(
-        _net(), X=X, n_classes=2, seed=final_seed, convert=_as_reweighted_net
+        _net(), X=X, n_classes=2, seed=final_seed, mixin=_ReweightedLossMixin
     )
     net.fit(X, y, **{WEIGHT_PARAM: np.where(errors, 7.0, 1.0)})
     X32 = X.astype(np.float32)
@@ -304,7 +314,7 @@ def test_group_dro_loss_is_algorithm_1():
         X=np.zeros((4, 3)),
         n_classes=2,
         seed=0,
-        convert=_as_reweighted_net,
+        mixin=_ReweightedLossMixin,
         group_dro_eta=0.5,
         n_groups=3,
     ).initialize()
@@ -330,7 +340,7 @@ def test_group_dro_loss_is_algorithm_1():
 
 def test_weighted_loss_and_steps_strip_row_data():
     net = make_net(
-        None, X=np.zeros((3, 3)), n_classes=2, seed=0, convert=_as_reweighted_net
+        None, X=np.zeros((3, 3)), n_classes=2, seed=0, mixin=_ReweightedLossMixin
     )
     net.initialize()
     y_pred = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -442,7 +452,7 @@ def test_row_weights_stay_with_their_rows_through_the_validation_split(data):
         X=X,
         n_classes=2,
         seed=0,
-        convert=_as_reweighted_net,
+        mixin=_ReweightedLossMixin,
     )
     weight = np.where(groups == 1, 50.0, 1.0)
     net.fit(X, y, **{WEIGHT_PARAM: weight})

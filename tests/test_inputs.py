@@ -98,7 +98,7 @@ ESTIMATORS = {
     "MAT-cv": lambda net: MATClassifier(net, cv=2, random_state=0),
     "MAT-holdout_proba": lambda net: MATClassifier(net, random_state=0),
     "MAT-together": lambda net: MATClassifier(
-        net, cv=2, vectorize=True, random_state=0
+        net, cv=2, folds_together=True, random_state=0
     ),
     "MAT-xrm": lambda net: MATClassifier(net, holdout="xrm", random_state=0),
     "ERM": lambda net: ERMClassifier(net, random_state=0),

@@ -10,7 +10,9 @@ from torch.nn import functional as F
 
 from skmat._inputs import as_gatherable, gather_rows
 from skmat.datasets import make_spurious_classification
-from skmat.nets import RowBatch, as_mat_net, net_logits
+from skmat._outputs import net_logits
+from skmat.factory import as_mat_net
+from skmat.nets import RowBatch
 
 X, Y, _ = make_spurious_classification(64, 5, random_state=0)
 X32 = X.astype(np.float32)

@@ -234,7 +234,7 @@ def test_fault_in_cv_held_out_phase(holdout, error, refit):
         else:  # a held-out skorch net (where skorch swallows ^C by itself)
             est.set_params(
                 holdout_estimator=faulty_net(error),
-                vectorize=holdout == "skorch-together",
+                folds_together=holdout == "skorch-together",
             )
 
     _check_fault_keeps_state("MAT-cv", estimator, break_it, refit, error)

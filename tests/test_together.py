@@ -72,7 +72,7 @@ def test_stacked_nets_use_the_multi_tensor_optimizer_unless_told(kind):
     def fitted(**params):
         net = mlp_net(**params)
         if kind == "folds":
-            return fit_folds_together(net, X, Y, SPLITS, vectorize=False)
+            return fit_folds_together(net, X, Y, SPLITS, vmap=False)
         return as_xrm_net(net).fit(X, Y)
 
     assert fitted().optimizer_.defaults["foreach"] is True
@@ -101,7 +101,7 @@ def test_own_rows_are_wanted_only_where_the_rows_may_be_split():
     assert costly.wants_own_rows()
     assert stack(3, split_rows=True).wants_own_rows()
     assert not stack(3, split_rows=False).wants_own_rows()
-    assert not stack(3, vectorize=True).wants_own_rows()  # vmap: no split
+    assert not stack(3, vmap=True).wants_own_rows()  # vmap: no split
 
 
 def test_train_and_eval_reach_every_copy():
@@ -122,7 +122,7 @@ def test_each_copy_gets_exactly_its_own_update(optimizer, vectorize):
     # when it trains alone; with one elementwise optimizer over the stacked
     # parameters, every copy then takes the very steps of its separate fit.
     net = mlp_net(batch_size=-1, max_epochs=5, **OPTIMIZERS[optimizer])
-    joint = fit_folds_together(net, X, Y, SPLITS, vectorize=vectorize)
+    joint = fit_folds_together(net, X, Y, SPLITS, vmap=vectorize)
     for k, ((train, _), member) in enumerate(zip(SPLITS, joint.fold_nets(net))):
         alone = clone(net).initialize()
         alone.module_.load_state_dict(_initial_member(net, k))
@@ -316,7 +316,7 @@ def test_mat_classifier_together_is_close_to_one_by_one():
     Xs, ys = _data()
     net = _mlp_net((16,), max_epochs=10, batch_size=64)
     fits = {
-        v: MATClassifier(net, cv=3, vectorize=v, random_state=0).fit(Xs, ys)
+        v: MATClassifier(net, cv=3, folds_together=v, random_state=0).fit(Xs, ys)
         for v in (True, False)
     }
     agree = fits[True].holdout_proba_.argmax(1) == fits[False].holdout_proba_.argmax(1)
@@ -342,7 +342,7 @@ def test_mat_classifier_auto_fits_one_by_one_on_cpu(monkeypatch):
     net = _mlp_net((8,), max_epochs=2)
     MATClassifier(net, cv=2, random_state=0).fit(Xs, ys)
     assert calls == []
-    MATClassifier(net, cv=2, vectorize=True, random_state=0).fit(Xs, ys)
+    MATClassifier(net, cv=2, folds_together=True, random_state=0).fit(Xs, ys)
     assert calls == [1]
 
 
@@ -356,8 +356,8 @@ def test_mat_classifier_auto_fits_one_by_one_on_cpu(monkeypatch):
 )
 def test_mat_classifier_vectorize_true_refuses_what_it_cannot_do(params, match):
     Xs, ys = _data()
-    clf = MATClassifier(cv=2, vectorize=True, random_state=0, **params)
-    with pytest.raises(ValueError, match=f"vectorize=True(.|\n)*{match}"):
+    clf = MATClassifier(cv=2, folds_together=True, random_state=0, **params)
+    with pytest.raises(ValueError, match=f"folds_together=True(.|\n)*{match}"):
         clf.fit(Xs, ys)
     assert not hasattr(clf, "classes_")
     # "auto" falls back to one by one.
@@ -367,7 +367,7 @@ def test_mat_classifier_vectorize_true_refuses_what_it_cannot_do(params, match):
 def test_verbose_names_the_joint_training(capsys):
     Xs, ys = _data()
     MATClassifier(
-        _mlp_net((8,), max_epochs=1), cv=2, vectorize=True, verbose=1, random_state=0
+        _mlp_net((8,), max_epochs=1), cv=2, folds_together=True, verbose=1, random_state=0
     ).fit(Xs, ys)
     assert "fitting 2 copies" in capsys.readouterr().out
 
@@ -378,7 +378,7 @@ def test_cuda_auto_trains_together_with_vmap():
     Xs, ys = _data()
     net = _mlp_net((16,), max_epochs=5, batch_size=64)
     cuda = MATClassifier(net, cv=3, device="cuda", random_state=0).fit(Xs, ys)
-    cpu = MATClassifier(net, cv=3, vectorize=False, random_state=0).fit(Xs, ys)
+    cpu = MATClassifier(net, cv=3, folds_together=False, random_state=0).fit(Xs, ys)
     assert next(cuda.holdout_estimators_[0].module_.parameters()).is_cuda
     agree = cuda.holdout_proba_.argmax(1) == cpu.holdout_proba_.argmax(1)
     assert agree.mean() > 0.9

@@ -176,8 +176,8 @@ def test_vmap_forward_equals_one_after_the_other():
     torch.manual_seed(0)
     twins = [MLPModule(5, 3, hidden_layer_sizes=(7, 4)) for _ in range(2)]
     x = torch.randn(11, 5)
-    looped = StackedModule(twins, vectorize=False)(x)
-    vmapped = StackedModule(twins, vectorize=True)(x)
+    looped = StackedModule(twins, vmap=False)(x)
+    vmapped = StackedModule(twins, vmap=True)(x)
     assert vmapped.shape == looped.shape == (22, 3)
     torch.testing.assert_close(vmapped, looped, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(unfold(looped, 2)[1], twins[1](x))
@@ -199,8 +199,8 @@ def test_own_rows_forward_equals_full_batch_loss_and_gradients(owners):
         losses = unfold(F.cross_entropy(out, labels.repeat(2), reduction="none"), 2)
         return (losses * own.T.float()).sum()
 
-    split = StackedModule(twins, vectorize=False, others="no_grad", split_rows=True)
-    full = StackedModule(copy.deepcopy(twins), vectorize=False, others="no_grad")
+    split = StackedModule(twins, vmap=False, others="no_grad", split_rows=True)
+    full = StackedModule(copy.deepcopy(twins), vmap=False, others="no_grad")
     out_split = split(x, skmat_own_rows=owner)  # each row's twin
     out_full = full(x)
     loss_of(out_split).backward()
@@ -215,8 +215,8 @@ def test_own_rows_forward_equals_full_batch_loss_and_gradients(owners):
 def test_vmap_training_equals_loop_training(optimizer):
     X, y = _blobs(n=160)
     net = mlp_net((12,), max_epochs=6, batch_size=40, lr=1e-2, optimizer=optimizer)
-    vmapped, twins_v = fit_xrm(net, X, y, random_state=0, vectorize=True)
-    looped, twins_l = fit_xrm(net, X, y, random_state=0, vectorize=False)
+    vmapped, twins_v = fit_xrm(net, X, y, random_state=0, vmap=True)
+    looped, twins_l = fit_xrm(net, X, y, random_state=0, vmap=False)
     np.testing.assert_array_equal(twins_v.xrm_assignment_, twins_l.xrm_assignment_)
     np.testing.assert_allclose(vmapped, looped, atol=1e-5)
     np.testing.assert_array_equal(
@@ -233,8 +233,8 @@ def test_vmap_training_equals_loop_training(optimizer):
 def test_vmap_runs_dropout_modules():
     X, y = _blobs(n=100)
     net = mlp_net((16,), module__dropout=0.2, max_epochs=3, batch_size=25)
-    proba, _ = fit_xrm(net, X, y, random_state=0, vectorize=True)
-    again, _ = fit_xrm(net, X, y, random_state=0, vectorize=True)
+    proba, _ = fit_xrm(net, X, y, random_state=0, vmap=True)
+    again, _ = fit_xrm(net, X, y, random_state=0, vmap=True)
     np.testing.assert_array_equal(proba, again)
 
 
@@ -477,7 +477,7 @@ def test_the_users_net_runs_as_written_in_the_twins():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        (dict(vectorize="yes"), ValueError, "vectorize"),
+        (dict(vmap="yes"), ValueError, "vmap"),
         (dict(flip_mode="sometimes"), ValueError, "flip_mode"),
         (dict(n_classes=1), ValueError, "n_classes"),
         (dict(n_classes=2.5), TypeError, "n_classes"),
