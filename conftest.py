@@ -10,7 +10,7 @@ import importlib.util
 
 if importlib.util.find_spec("matplotlib") is None:
     # The plot module's doctests need the optional `plot` extra.
-    collect_ignore = ["skmat/plot.py"]
+    collect_ignore = ["skmat/plot"]
 else:
     import matplotlib
 

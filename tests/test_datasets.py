@@ -1,7 +1,9 @@
 """skmat.datasets: generators, coloured digits and the benchmark loaders."""
 
 import csv
+import importlib
 import os
+import pkgutil
 
 import numpy as np
 import pytest
@@ -9,8 +11,11 @@ import torch
 from _threads import torch_threads
 from sklearn.datasets import load_digits
 
+import skmat.datasets
 from skmat.datasets import (
     DIGITS_SPLIT_SIZES,
+    TEXT_CORE_WORDS,
+    TEXT_MARKERS,
     load_celeba,
     load_civilcomments,
     load_multinli,
@@ -19,9 +24,41 @@ from skmat.datasets import (
     make_colored_digits_splits,
     make_spurious_classification,
     make_spurious_splits,
+    make_spurious_text,
 )
 
 SPLITS = ("train", "valid", "test")
+
+
+# ---------------------------------------------------------------- package
+
+
+def test_public_names():
+    assert skmat.datasets.__all__ == [
+        "make_spurious_classification",
+        "make_spurious_splits",
+        "make_colored_digits",
+        "make_colored_digits_splits",
+        "make_spurious_text",
+        "load_waterbirds",
+        "load_celeba",
+        "load_multinli",
+        "load_civilcomments",
+        "DIGITS_SPLIT_SIZES",
+        "CIVILCOMMENTS_IDENTITIES",
+        "DIGIT_COLORS",
+        "TEXT_CORE_WORDS",
+        "TEXT_MARKERS",
+    ]
+    for name in skmat.datasets.__all__:
+        assert getattr(skmat.datasets, name) is not None
+
+
+def test_each_module_states_its_job():
+    for info in pkgutil.iter_modules(skmat.datasets.__path__):
+        module = importlib.import_module(f"skmat.datasets.{info.name}")
+        first_line = module.__doc__.splitlines()[0]
+        assert first_line and " and " not in first_line, (info.name, first_line)
 
 
 # ---------------------------------------------------------------- spurious
@@ -548,3 +585,26 @@ def test_load_civilcomments(tmp_path):
     _write_csv(tmp_path / "metadata.csv", ["y", "split"], [[0, 0]] * 5)
     with pytest.raises(ValueError, match="identity columns"):
         load_civilcomments(tmp_path)
+
+
+# --------------------------------------------------------------------- text
+
+
+def test_spurious_text():
+    texts, y, groups = make_spurious_text(
+        300, majority_fraction=0.8, marker_repeats=3, n_filler=4, random_state=0
+    )
+    assert len(texts) == 300 and y.dtype == groups.dtype == np.int64
+    np.testing.assert_array_equal(groups // 2, y)
+    for text, label, group in zip(texts, y, groups):
+        words = text.split()
+        assert len(words) == 1 + 3 + 4
+        assert sum(w in TEXT_CORE_WORDS[label] for w in words) == 1  # no noise
+        assert words.count(TEXT_MARKERS[group % 2]) == 3
+    assert 0.7 < np.mean(groups % 2 == y) < 0.9
+    again, _, _ = make_spurious_text(
+        300, majority_fraction=0.8, marker_repeats=3, n_filler=4, random_state=0
+    )
+    assert again == texts
+    with pytest.raises(ValueError, match="majority_fraction"):
+        make_spurious_text(10, majority_fraction=1.5)

@@ -5,8 +5,9 @@ texts, bar heights, lines), that ``ax=`` is honoured, the errors on bad input, a
 the ImportError without matplotlib.
 """
 
-import importlib.util
+import importlib
 import pickle
+import pkgutil
 import sys
 
 import numpy as np
@@ -66,6 +67,26 @@ def linear_net(n_features=8, **params):
 
 def boxes_overlap(a, b):
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+# ------------------------------------------------------------------- package
+
+
+def test_public_names():
+    assert skmat.plot.__all__ == [
+        "TransitionMatrixDisplay",
+        "GroupAccuracyDisplay",
+        "GroupTrainingCurvesDisplay",
+    ]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        skmat.plot.nothing  # noqa: B018
+
+
+def test_each_module_states_its_job():
+    for info in pkgutil.iter_modules(skmat.plot.__path__):
+        module = importlib.import_module(f"skmat.plot.{info.name}")
+        first_line = module.__doc__.splitlines()[0]
+        assert first_line and " and " not in first_line, (info.name, first_line)
 
 
 # ------------------------------------------------------------- transition matrix
@@ -466,8 +487,12 @@ def test_group_accuracy_display_bar_labels_follow_a_resize(tmp_path):
     # Drawing does not leave the figure stale (no endless redraws).
     fig.canvas.draw()
     assert not fig.stale
-    # The labels are ordinary Text artists, and the figure still pickles.
-    again = pickle.loads(pickle.dumps(fig))
+    # The labels are ordinary Text artists, and the figure still pickles, naming
+    # the label class skmat.plot._BarValueLabel as before skmat.plot was a package.
+    payload = pickle.dumps(fig)
+    assert type(disp.text_[0, 0]).__module__ == "skmat.plot"
+    assert b"_BarValueLabel" in payload and b"skmat.plot._bar_labels" not in payload
+    again = pickle.loads(payload)
     assert len(again.axes[0].texts) == disp.text_.size
 
 
@@ -814,12 +839,16 @@ def no_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
 
 
-def test_module_imports_without_matplotlib(no_matplotlib):
-    spec = importlib.util.spec_from_file_location(
-        "skmat._plot_without_matplotlib", skmat.plot.__file__
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # no module-level matplotlib import
+def test_module_imports_without_matplotlib(no_matplotlib, monkeypatch):
+    # A fresh import of the package and its modules, with matplotlib blocked; the
+    # imported ones come back after the test.
+    imported = skmat.plot
+    monkeypatch.setattr(skmat, "plot", imported)
+    for name in list(sys.modules):
+        if name == "skmat.plot" or name.startswith("skmat.plot."):
+            monkeypatch.delitem(sys.modules, name)
+    module = importlib.import_module("skmat.plot")  # no module-level matplotlib
+    assert module is not imported
     disp = module.TransitionMatrixDisplay(MATRIX)
     with pytest.raises(ImportError, match=r"pip install skmat\[plot\]"):
         disp.plot()
