@@ -103,8 +103,9 @@ class MATClassifier(
         ``softmax(log p / temperature)``, before the transition matrix. Small
         values trust the held-out argmax; large ones flatten towards class-prior
         logit adjustment. The paper searches {0.001, 0.01, 0.1}; 0.1 is the default
-        because it was best or tied on the problems measured in
-        ``benchmarks/results/temperature.md``.
+        because it was best or tied with 0.001 and 0.01 on the one problem
+        measured (the Figure 1 problem, ``benchmarks/results/temperature.md``);
+        1.0 was clearly worse there.
     folds_together : {"auto", True, False}, default="auto"
         With ``holdout="cv"`` and a skorch held-out net: whether the K fold
         nets train together as one skorch net

@@ -1,4 +1,4 @@
-"""MAT's shift in a skorch net's loss, and the per-row data channel that carries it.
+"""MAT's shift in a skorch net's loss, carried with the rows by a per-row data channel.
 
 MAT changes only the training loss: ``CE(softmax(f(x_i) + shift_i), y_i)``.
 :class:`ShiftedLossMixin` does that and nothing else. The user's own skorch

@@ -78,7 +78,7 @@ def _factory(cls, **defaults):
 ESTIMATORS = {
     "MAT-cv": _factory(MATClassifier, holdout_estimator=LogisticRegression(), cv=2),
     "MAT-xrm": _factory(MATClassifier, holdout="xrm"),
-    # held-out fold nets trained together (skmat.vectorized)
+    # held-out fold nets trained together (skmat.together)
     "MAT-cv-together": _factory(MATClassifier, cv=2, folds_together=True),
     "ERM": _factory(ERMClassifier),
     "GroupReweighting": _factory(GroupReweightingClassifier),

@@ -34,7 +34,7 @@ from skmat.baselines import (
 from skmat.datasets import make_spurious_classification, make_spurious_splits
 from skmat.metrics import worst_group_accuracy
 from skmat.mlp import mlp_net
-from skmat.nets import RowBatch
+from skmat.nets import RowBatch, RowDataChannel
 
 ALL = [
     ERMClassifier,
@@ -299,11 +299,12 @@ def test_jtt_first_epochs_none_keeps_net_epochs(data):
 @contextlib.contextmanager
 def _row_data_of(net, batch):
     """The batch's row data where the net's loss reads it, as in its train_step."""
-    net.__dict__["_row_data"] = batch[0].row_data
+    channel = net.row_data_channel_ = RowDataChannel()
+    channel.batch = batch[0].row_data
     try:
         yield
     finally:
-        del net.__dict__["_row_data"]
+        channel.batch = {}
 
 
 def test_group_dro_loss_is_algorithm_1():

@@ -22,7 +22,7 @@ def _fast_mat(**params):
     [
         _fast_mat(),
         MATClassifier(mlp_net((16,), max_epochs=40, lr=1e-2), cv=2),
-        # held-out fold nets trained together (skmat.vectorized)
+        # held-out fold nets trained together (skmat.together)
         MATClassifier(mlp_net((16,), max_epochs=40, lr=1e-2), cv=2, folds_together=True),
     ],
     expected_failed_checks=expected_failed_checks,
