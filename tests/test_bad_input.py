@@ -26,21 +26,15 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 import torch
+from _estimators import NEEDS_GROUPS, makers
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 from skorch.helper import SliceDataset
 
-from skmat import (
-    ERMClassifier,
-    GroupDROClassifier,
-    GroupReweightingClassifier,
-    JTTClassifier,
-    LogitAdjustedClassifier,
-    MATClassifier,
-)
 from skmat import datasets as D
 from skmat import holdout as H
 from skmat import metrics as M
@@ -65,25 +59,20 @@ def tiny_net(**params):
     return MLP.mlp_net((8,), **{"max_epochs": 3, **params})
 
 
-def _factory(cls, **defaults):
-    """A maker of small, seeded estimators; keyword arguments override defaults."""
-    return lambda **params: cls(
-        **{"estimator": tiny_net(), "random_state": 0, **defaults, **params}
-    )
-
-
-ESTIMATORS = {
-    "MAT-cv": _factory(MATClassifier, holdout_estimator=LogisticRegression(), cv=2),
-    "MAT-xrm": _factory(MATClassifier, holdout="xrm"),
-    # held-out fold nets trained together (skmat.vectorized)
-    "MAT-cv-together": _factory(MATClassifier, cv=2, vectorize=True),
-    "ERM": _factory(ERMClassifier),
-    "GroupReweighting": _factory(GroupReweightingClassifier),
-    "GroupDRO": _factory(GroupDROClassifier),
-    "JTT": _factory(JTTClassifier, first_epochs=1),
-    "LogitAdjusted": _factory(LogitAdjustedClassifier),
-}
-NEEDS_GROUPS = {"GroupReweighting", "GroupDRO"}
+# Small, seeded estimators (the shared table); keyword arguments override defaults.
+ESTIMATORS = makers(
+    [
+        "MAT-cv",
+        "MAT-xrm",
+        "MAT-cv-together",
+        "ERM",
+        "GroupReweighting",
+        "GroupDRO",
+        "JTT",
+        "LogitAdjusted",
+    ],
+    net=tiny_net,
+)
 
 
 def fit(name, estimator, X, y, groups=None):
@@ -767,7 +756,7 @@ SCORE_CASES = [
         ValueError,
         r"Input y contains NaN",
     ),
-    ("weights", dict(y=Y0, sample_weight=np.ones(N_SAMPLES)), OK, None),
+    ("weights", dict(y=Y0, sample_weight=np.linspace(0.1, 2.0, N_SAMPLES)), OK, None),
     (
         "weights-wrong-length",
         dict(y=Y0, sample_weight=np.ones(3)),
@@ -787,7 +776,10 @@ def test_score_bad_input(fitted, name, kwargs, expected, match):
     estimator = fitted[name]
 
     def validate(score):
-        assert 0.0 <= score <= 1.0
+        # The accuracy of the estimator's own predictions (weighted, if given).
+        y_pred = estimator.predict(X0)
+        weight = kwargs.get("sample_weight")
+        assert score == pytest.approx(accuracy_score(kwargs["y"], y_pred, sample_weight=weight))
         if kwargs["y"] is not Y0 and expected is OK:
             assert score == 0.0
 
@@ -1103,7 +1095,16 @@ def function_fixtures(tmp_path_factory):
     }
 
 
-def _validate_function_result(entry_point, result):
+# The value of each accepted case whose result is a number (worked by hand).
+FLOAT_RESULTS = {
+    ("worst_group_accuracy", "single-sample"): 1.0,
+    ("worst_group_accuracy", "one-class"): 0.0,  # group 1's only row is wrong
+    ("worst_group_accuracy", "float-labels"): 0.5,
+    ("worst_group_accuracy", "pandas"): 1.0,  # y_pred is y_true
+}
+
+
+def _validate_function_result(entry_point, case, result):
     """What an accepted bad input must still give: no NaN where it matters."""
     arrays = []
     if isinstance(result, tuple):
@@ -1111,7 +1112,7 @@ def _validate_function_result(entry_point, result):
     elif isinstance(result, np.ndarray):
         arrays = [result]
     elif isinstance(result, float):
-        assert 0.0 <= result <= 1.0
+        assert result == FLOAT_RESULTS[entry_point, case]
     for array in arrays:
         if array.dtype.kind == "f" and entry_point not in ("load_waterbirds",):
             assert np.all(np.isfinite(array)), f"{entry_point} returned NaN"
@@ -1124,13 +1125,15 @@ def _validate_function_result(entry_point, result):
 
 
 @pytest.mark.parametrize(
-    "entry_point, call, expected, match",
-    [(c[0], c[2], c[3], c[4]) for c in FUNCTION_CASES],
+    "entry_point, case, call, expected, match",
+    FUNCTION_CASES,
     ids=[f"{c[0]}-{c[1]}" for c in FUNCTION_CASES],
 )
-def test_function_bad_input(function_fixtures, entry_point, call, expected, match):
+def test_function_bad_input(
+    function_fixtures, entry_point, case, call, expected, match
+):
     def validate(result):
-        _validate_function_result(entry_point, result)
+        _validate_function_result(entry_point, case, result)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
