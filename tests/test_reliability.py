@@ -15,6 +15,7 @@
   equivariant to relabelling the classes.
 """
 
+import contextlib
 import pickle
 import warnings
 
@@ -28,7 +29,7 @@ from _threads import torch_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import KFold
@@ -592,6 +593,23 @@ def _assert_valid_mat_attributes(clf, n_samples, n_classes):
     np.testing.assert_allclose(np.exp(clf.shift_).sum(axis=1), 1.0)
 
 
+@contextlib.contextmanager
+def _only_degenerate_data_warnings():
+    """The block may warn only as scikit-learn does on some drawn data sets
+    (L-BFGS not converging on features scaled by 1e3 or 1e-3); any other
+    warning fails. Which draws warn is up to hypothesis, so nothing here
+    requires a warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    unexpected = [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if not issubclass(w.category, ConvergenceWarning)
+    ]
+    assert not unexpected, unexpected
+
+
 @PROPERTY_SETTINGS
 @given(data=small_datasets(), temperature=st.sampled_from([1e-8, 0.1, 1.0, 1e8]))
 def test_property_mat_end_to_end(data, temperature):
@@ -603,8 +621,7 @@ def test_property_mat_end_to_end(data, temperature):
         temperature=temperature,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence warnings on degenerate data
+    with _only_degenerate_data_warnings():
         clf.fit(X, y)
     _assert_valid_estimator(clf, X, y)
     _assert_valid_mat_attributes(clf, len(y), len(np.unique(y)))
@@ -621,8 +638,7 @@ def test_property_every_estimator_end_to_end(data, name):
     if name.startswith("MAT-cv"):
         estimator.set_params(cv=2)
     groups = np.arange(len(y)) % 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _only_degenerate_data_warnings():
         fit(name, estimator, X, y, groups=groups)
     _assert_valid_estimator(estimator, X, y)
     if name.startswith("MAT"):
