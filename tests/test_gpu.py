@@ -12,8 +12,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from _estimators import NEEDS_GROUPS, makers
 
-from skmat import GroupDROClassifier, MATClassifier
+from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
 from skmat.mlp import mlp_net
 
@@ -29,16 +30,13 @@ def _net():
     return mlp_net((16,), max_epochs=5, batch_size=32)
 
 
-ESTIMATORS = {
-    "MAT-cv": lambda: MATClassifier(_net(), cv=2, device="cuda", random_state=0),
-    "MAT-together": lambda: MATClassifier(
-        _net(), cv=3, folds_together=True, device="cuda", random_state=0
-    ),
-    "MAT-xrm": lambda: MATClassifier(
-        _net(), holdout="xrm", device="cuda", random_state=0
-    ),
-    "GroupDRO": lambda: GroupDROClassifier(_net(), device="cuda", random_state=0),
-}
+# The shared table, on the GPU; the fold nets trained together with three folds.
+ESTIMATORS = makers(
+    ["MAT-cv-net", "MAT-cv-together", "MAT-xrm", "GroupDRO"],
+    net=_net,
+    params={"device": "cuda"},
+    variants={"MAT-cv-together": {"cv": 3}},
+)
 
 _LOAD_AND_PREDICT = textwrap.dedent(
     """
@@ -62,7 +60,7 @@ def test_cuda_fitted_model_predicts_the_same_in_a_cpu_only_process(tmp_path, nam
     # nets to the CPU (with a DeviceWarning) and the probabilities agree up to
     # the float32 rounding of different kernels (tolerance 1e-5).
     model = ESTIMATORS[name]()
-    if name == "GroupDRO":
+    if name in NEEDS_GROUPS:
         model.fit(X, Y, groups=G)
     else:
         model.fit(X, Y)

@@ -19,21 +19,16 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 import torch
+from _estimators import NEEDS_GROUPS, makers
 from _models import RowsDataset, SmallCNN, TokenBag
 from sklearn.base import clone
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV
 from skorch import NeuralNetClassifier
 from skorch.helper import SliceDataset, SliceDict
 from torch.utils.data import default_collate
 
-from skmat import (
-    ERMClassifier,
-    GroupDROClassifier,
-    GroupReweightingClassifier,
-    JTTClassifier,
-    LogitAdjustedClassifier,
-    MATClassifier,
-)
+from skmat import ERMClassifier, MATClassifier
 from skmat.datasets import make_colored_digits_splits, make_spurious_classification
 from skmat.metrics import worst_group_accuracy
 from skmat.mlp import mlp_net
@@ -94,25 +89,26 @@ def _net(kind, **params):
 
 
 HOLDOUT_PROBA = np.column_stack([np.linspace(0.2, 0.8, N), np.linspace(0.8, 0.2, N)])
-ESTIMATORS = {
-    "MAT-cv": lambda net: MATClassifier(net, cv=2, random_state=0),
-    "MAT-holdout_proba": lambda net: MATClassifier(net, random_state=0),
-    "MAT-together": lambda net: MATClassifier(
-        net, cv=2, folds_together=True, random_state=0
-    ),
-    "MAT-xrm": lambda net: MATClassifier(net, holdout="xrm", random_state=0),
-    "ERM": lambda net: ERMClassifier(net, random_state=0),
-    "GroupReweighting": lambda net: GroupReweightingClassifier(net, random_state=0),
-    "GroupDRO": lambda net: GroupDROClassifier(net, random_state=0),
-    "JTT": lambda net: JTTClassifier(net, first_epochs=1, random_state=0),
-    "LogitAdjusted": lambda net: LogitAdjustedClassifier(net, random_state=0),
-}
+# The shared table; a maker takes the net of the input kind: maker(estimator=net).
+ESTIMATORS = makers(
+    [
+        "MAT-cv-net",
+        "MAT-holdout_proba",
+        "MAT-cv-together",
+        "MAT-xrm",
+        "ERM",
+        "GroupReweighting",
+        "GroupDRO",
+        "JTT",
+        "LogitAdjusted",
+    ]
+)
 
 
 def _fit_params(name):
     if name == "MAT-holdout_proba":
         return {"holdout_proba": HOLDOUT_PROBA}
-    if name in ("GroupReweighting", "GroupDRO"):
+    if name in NEEDS_GROUPS:
         return {"groups": GROUPS}
     return {}
 
@@ -127,7 +123,7 @@ def _as_net_input(X):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_fit_predict_score_clone_pickle(kind, name, tmp_path):
     X = KINDS[kind](tmp_path)
-    estimator = ESTIMATORS[name](_net(kind))
+    estimator = ESTIMATORS[name](estimator=_net(kind))
     estimator.fit(X, Y, **_fit_params(name))
 
     proba = estimator.predict_proba(X)
@@ -139,7 +135,7 @@ def test_fit_predict_score_clone_pickle(kind, name, tmp_path):
     net_pred = estimator.estimator_.predict(_as_net_input(X))
     np.testing.assert_array_equal(y_pred, estimator.classes_[net_pred])
     assert estimator.decision_function(X).shape == (N,)
-    assert 0.0 <= estimator.score(X, Y) <= 1.0
+    assert estimator.score(X, Y) == accuracy_score(Y, y_pred)
     if kind in ("array", "dataframe", "csr", "memmap"):  # tables
         assert estimator.n_features_in_ == 6
     else:
@@ -154,21 +150,21 @@ def test_fit_predict_score_clone_pickle(kind, name, tmp_path):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_infer_groups(kind, tmp_path):
     X = KINDS[kind](tmp_path)
-    for name in ("MAT-cv", "MAT-together", "MAT-xrm"):
-        clf = ESTIMATORS[name](_net(kind)).fit(X, Y)
+    for name in ("MAT-cv-net", "MAT-cv-together", "MAT-xrm"):
+        clf = ESTIMATORS[name](estimator=_net(kind)).fit(X, Y)
         groups = clf.infer_groups(X, Y)
         assert groups.shape == (N,) and set(groups) <= {0, 1, 2, 3}
-    given = ESTIMATORS["MAT-holdout_proba"](_net(kind))
+    given = ESTIMATORS["MAT-holdout_proba"](estimator=_net(kind))
     given.fit(X, Y, holdout_proba=HOLDOUT_PROBA)
     with pytest.raises(AttributeError, match="precomputed holdout_proba"):
         given.infer_groups(X, Y)
 
 
-@pytest.mark.parametrize("name", ["MAT-cv", "MAT-xrm", "ERM", "GroupDRO", "JTT"])
+@pytest.mark.parametrize("name", ["MAT-cv-net", "MAT-xrm", "ERM", "GroupDRO", "JTT"])
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_grid_search(kind, name, tmp_path):
     X = KINDS[kind](tmp_path)
-    estimator = ESTIMATORS[name](_net(kind))
+    estimator = ESTIMATORS[name](estimator=_net(kind))
     search = GridSearchCV(estimator, {"estimator__lr": [0.01, 0.05]}, cv=2)
     with sklearn.config_context(enable_metadata_routing=True):
         if name == "GroupDRO":

@@ -1,8 +1,8 @@
 """MATClassifier behaviour: fitted state, sklearn integration, routing, bad input."""
 
+import copy
 import io
 import pickle
-import warnings
 
 import joblib
 import numpy as np
@@ -16,6 +16,7 @@ from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
     KFold,
+    StratifiedKFold,
     cross_val_predict,
     cross_val_score,
 )
@@ -40,6 +41,7 @@ def small_net(**params):
 
 
 def fast_mat(**params):
+    """A MATClassifier with a cheap scikit-learn held-out model."""
     defaults = dict(
         estimator=small_net(),
         holdout_estimator=LogisticRegression(),
@@ -48,6 +50,12 @@ def fast_mat(**params):
     )
     defaults.update(params)
     return MATClassifier(**defaults)
+
+
+def net_mat(**params):
+    """A MATClassifier as users get it by default: its held-out models are
+    copies of the (small, quickly trained) skorch net."""
+    return fast_mat(**{"holdout_estimator": None, **params})
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +94,25 @@ class TensorOnly(torch.nn.Module):
 
 
 class MyNet(NeuralNetClassifier):
-    """A user's own skorch subclass: MATClassifier must keep its behaviour."""
+    """A user's own skorch subclass: MATClassifier must keep its behaviour.
 
-    def get_default_callbacks(self):
-        return super().get_default_callbacks()
+    Its ``get_loss`` records each loss it returns in the batch's history, and
+    its ``on_epoch_end`` records the epoch count: both observable after fit."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        self.history.record_batch("my_loss", loss.item())
+        return loss
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        self.history.record("my_epoch", len(self.history))
 
 
 # ------------------------------------------------------------ fitted state
 def test_fitted_attributes(data):
     X, y, _ = data
-    clf = fast_mat().fit(X, y)
+    clf = net_mat().fit(X, y)
     n, c = len(y), 2
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     assert clf.n_features_in_ == X.shape[1]
@@ -107,6 +124,24 @@ def test_fitted_attributes(data):
     np.testing.assert_allclose(clf.joint_.sum(), 1.0)
     assert isinstance(clf.estimator_, MATNeuralNetClassifier)
     check_is_fitted(clf)
+    # The held-out models are fitted copies of the net, one per fold (cv=3 is
+    # StratifiedKFold(3)): each row's held-out probabilities are those of the
+    # fold net that did not train on it, and the shift follows from them.
+    folds = list(StratifiedKFold(3).split(X, y))
+    assert len(clf.holdout_estimators_) == len(folds)
+    X32 = X.astype(np.float32)
+    for model, (train, test) in zip(clf.holdout_estimators_, folds):
+        assert isinstance(model, NeuralNetClassifier) and model is not clf.estimator_
+        assert model.module_.layers[0].in_features == X.shape[1]
+        np.testing.assert_allclose(
+            clf.holdout_proba_[test], model.predict_proba(X32[test]), rtol=1e-5
+        )
+    ref = mat_shift(clf.holdout_proba_, y, clf.temperature)
+    np.testing.assert_allclose(clf.joint_, ref.joint, rtol=1e-6)
+    np.testing.assert_allclose(clf.transition_matrix_, ref.transition, rtol=1e-6)
+    np.testing.assert_allclose(clf.shift_, ref.shift, rtol=1e-6, atol=1e-9)
+    # Trained: better than the majority class on its own training data.
+    assert clf.score(X, y) > 0.8
 
 
 def test_holdout_proba_is_cross_val_predict_before_temperature(data):
@@ -142,7 +177,7 @@ def test_precomputed_holdout_proba(data):
 def test_labels_of_any_kind(data3, labels):
     X, y, _ = data3
     y_labels = labels[y]
-    clf = fast_mat().fit(X, y_labels)
+    clf = net_mat().fit(X, y_labels)
     np.testing.assert_array_equal(clf.classes_, np.sort(labels))
     assert set(clf.predict(X)) <= set(labels)
     proba = clf.predict_proba(X)
@@ -156,7 +191,7 @@ def test_labels_of_any_kind(data3, labels):
 
 def test_binary_decision_function_sign(data):
     X, y, _ = data
-    clf = fast_mat().fit(X, np.where(y == 1, "b", "a"))
+    clf = net_mat().fit(X, np.where(y == 1, "b", "a"))
     decision = clf.decision_function(X)
     assert decision.shape == (len(y),)
     np.testing.assert_array_equal(np.where(decision > 0, "b", "a"), clf.predict(X))
@@ -168,7 +203,7 @@ def test_binary_decision_function_sign(data):
 def test_float64_input_trains_float32_module(data):
     X, y, _ = data
     assert X.dtype == np.float64
-    clf = fast_mat().fit(X, y)
+    clf = net_mat().fit(X, y)
     params = list(clf.estimator_.module_.parameters())
     assert all(p.dtype == torch.float32 for p in params)
 
@@ -237,6 +272,14 @@ def test_module_never_sees_shift_and_user_subclass_kept(data):
     assert (
         len(history) == 3 and "valid_loss" in history[-1] and "valid_acc" in history[-1]
     )
+    # The user's overrides ran in the final net and in the held-out copies:
+    # its get_loss computed every batch's (shifted) loss, train and valid.
+    for fitted in [clf.estimator_, *clf.holdout_estimators_]:
+        assert fitted.history[:, "my_epoch"] == [1, 2, 3]
+        for epoch in fitted.history:
+            for batch in epoch["batches"]:
+                loss = batch.get("train_loss", batch.get("valid_loss"))
+                assert batch["my_loss"] == pytest.approx(loss, rel=1e-6)
     # Pickling keeps the dynamic class working.
     clf2 = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clf2.predict_proba(X), clf.predict_proba(X))
@@ -245,7 +288,7 @@ def test_module_never_sees_shift_and_user_subclass_kept(data):
 
 def test_loss_is_cross_entropy_of_shifted_logits(data):
     X, y, _ = data
-    clf = fast_mat().fit(X, y)
+    clf = net_mat().fit(X, y)
     net = clf.estimator_
     X32 = torch.as_tensor(X[:32], dtype=torch.float32)
     shift = torch.as_tensor(clf.shift_[:32], dtype=torch.float32)
@@ -265,10 +308,26 @@ def test_loss_is_cross_entropy_of_shifted_logits(data):
 def test_estimator_is_not_modified(data):
     X, y, _ = data
     net = small_net()
-    before = net.get_params(deep=False)
-    MATClassifier(net, cv=2, random_state=0).fit(X, y)
-    assert net.get_params(deep=False).keys() == before.keys()
-    assert not hasattr(net, "module_")
+    holdout = LogisticRegression(C=0.5)
+    before = copy.deepcopy(net.get_params(deep=False))
+    state_before = {k: v for k, v in vars(net).items() if k.endswith("_")}
+    holdout_before = copy.deepcopy(holdout.get_params())
+    # The net serves as the final net and (copied) as the held-out fold nets.
+    clf = MATClassifier(net, cv=2, random_state=3).fit(X, y)
+    assert clf.estimator is net
+    after = net.get_params(deep=False)
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        assert after[name] == value, name  # e.g. random_state, device, verbose
+    assert not hasattr(net, "module_") and not net.initialized_
+    assert {k: v for k, v in vars(net).items() if k.endswith("_")} == state_before
+    # A scikit-learn held-out model is cloned: its parameters and state stay.
+    clf = MATClassifier(net, holdout_estimator=holdout, cv=2, random_state=3)
+    clf.fit(X, y)
+    assert clf.holdout_estimator is holdout
+    assert holdout.get_params() == holdout_before  # random_state stays None
+    assert not hasattr(holdout, "coef_")
+    assert net.get_params(deep=False) == before
 
 
 # ------------------------------------------------------ sklearn integration
@@ -288,10 +347,16 @@ def test_pipeline_gridsearch_and_cross_val_score(data):
 
 def test_clone_and_pickle_round_trip(data):
     X, y, _ = data
-    clf = fast_mat()
+    clf = net_mat()
     cloned = clone(clf)
     assert cloned.get_params()["temperature"] == clf.temperature
+    assert cloned.estimator is not clf.estimator
+    assert cloned.estimator.get_params(deep=False) == clf.estimator.get_params(
+        deep=False
+    )
     clf.fit(X, y)
+    # The clone, fitted alone, is the same model (same random_state).
+    np.testing.assert_array_equal(cloned.fit(X, y).predict_proba(X), clf.predict_proba(X))
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     buffer = io.BytesIO()
@@ -327,8 +392,7 @@ def test_class_missing_from_a_fold_gives_finite_shift():
     X, y = X[order], y[order]
     # Unshuffled KFold on sorted labels: some folds train without a class.
     clf = fast_mat(cv=KFold(3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(RuntimeWarning, match="held-out model saw only 2 of the 3 classes"):
         clf.fit(X, y)
     for name in ("holdout_proba_", "joint_", "transition_matrix_", "shift_"):
         assert np.all(np.isfinite(getattr(clf, name))), name
@@ -485,7 +549,7 @@ def test_bad_data(data):
 
 def test_failed_refit_keeps_previous_fit(data):
     X, y, _ = data
-    clf = fast_mat().fit(X, y)
+    clf = net_mat().fit(X, y)
     before = clf.predict_proba(X)
     state = {k: v for k, v in vars(clf).items() if k.endswith("_")}
     # Fails after validate_data has already reset n_features_in_ (fewer features).
@@ -513,7 +577,7 @@ def test_interrupted_fit_leaves_estimator_unfitted(data, monkeypatch):
 
 def test_predict_checks_input(data):
     X, y, _ = data
-    clf = fast_mat()
+    clf = net_mat()
     with pytest.raises(NotFittedError):
         clf.predict(X)
     clf.fit(X, y)

@@ -15,6 +15,7 @@
   equivariant to relabelling the classes.
 """
 
+import contextlib
 import pickle
 import warnings
 
@@ -23,26 +24,21 @@ import numpy as np
 import pytest
 import sklearn
 import torch
+from _estimators import NEEDS_GROUPS, makers
 from _threads import torch_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
-from skmat import (
-    ERMClassifier,
-    GroupDROClassifier,
-    GroupReweightingClassifier,
-    JTTClassifier,
-    LogitAdjustedClassifier,
-    MATClassifier,
-)
+from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
 from skmat.mlp import MLPModule, mlp_net
 
@@ -55,23 +51,21 @@ def tiny_net(**params):
     return mlp_net((8,), **{"max_epochs": 3, **params})
 
 
-def _factory(cls, **defaults):
-    return lambda **params: cls(
-        **{"estimator": tiny_net(), "random_state": 0, **defaults, **params}
-    )
-
-
-ESTIMATORS = {
-    "MAT-cv": _factory(MATClassifier, holdout_estimator=LogisticRegression(), cv=3),
-    "MAT-cv-net": _factory(MATClassifier, cv=3),  # held-out skorch nets
-    "MAT-xrm": _factory(MATClassifier, holdout="xrm"),
-    "ERM": _factory(ERMClassifier),
-    "GroupReweighting": _factory(GroupReweightingClassifier),
-    "GroupDRO": _factory(GroupDROClassifier),
-    "JTT": _factory(JTTClassifier, first_epochs=1),
-    "LogitAdjusted": _factory(LogitAdjustedClassifier),
-}
-NEEDS_GROUPS = {"GroupReweighting", "GroupDRO"}
+# The shared table, with three folds (fold-fault tests name a fold's index).
+ESTIMATORS = makers(
+    [
+        "MAT-cv",
+        "MAT-cv-net",
+        "MAT-xrm",
+        "ERM",
+        "GroupReweighting",
+        "GroupDRO",
+        "JTT",
+        "LogitAdjusted",
+    ],
+    net=tiny_net,
+    variants={"MAT-cv": {"cv": 3}, "MAT-cv-net": {"cv": 3}},
+)
 
 
 def fit(name, estimator, X=X0, y=Y0, groups=None):
@@ -585,7 +579,7 @@ def _assert_valid_estimator(estimator, X, y):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
     np.testing.assert_array_equal(estimator.predict(X), classes[proba.argmax(axis=1)])
     assert np.all(np.isfinite(estimator.decision_function(X)))
-    assert 0.0 <= estimator.score(X, y) <= 1.0
+    assert estimator.score(X, y) == accuracy_score(y, estimator.predict(X))
 
 
 def _assert_valid_mat_attributes(clf, n_samples, n_classes):
@@ -599,6 +593,23 @@ def _assert_valid_mat_attributes(clf, n_samples, n_classes):
     np.testing.assert_allclose(np.exp(clf.shift_).sum(axis=1), 1.0)
 
 
+@contextlib.contextmanager
+def _only_degenerate_data_warnings():
+    """The block may warn only as scikit-learn does on some drawn data sets
+    (L-BFGS not converging on features scaled by 1e3 or 1e-3); any other
+    warning fails. Which draws warn is up to hypothesis, so nothing here
+    requires a warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    unexpected = [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if not issubclass(w.category, ConvergenceWarning)
+    ]
+    assert not unexpected, unexpected
+
+
 @PROPERTY_SETTINGS
 @given(data=small_datasets(), temperature=st.sampled_from([1e-8, 0.1, 1.0, 1e8]))
 def test_property_mat_end_to_end(data, temperature):
@@ -610,8 +621,7 @@ def test_property_mat_end_to_end(data, temperature):
         temperature=temperature,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence warnings on degenerate data
+    with _only_degenerate_data_warnings():
         clf.fit(X, y)
     _assert_valid_estimator(clf, X, y)
     _assert_valid_mat_attributes(clf, len(y), len(np.unique(y)))
@@ -628,8 +638,7 @@ def test_property_every_estimator_end_to_end(data, name):
     if name.startswith("MAT-cv"):
         estimator.set_params(cv=2)
     groups = np.arange(len(y)) % 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _only_degenerate_data_warnings():
         fit(name, estimator, X, y, groups=groups)
     _assert_valid_estimator(estimator, X, y)
     if name.startswith("MAT"):

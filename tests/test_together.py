@@ -115,14 +115,14 @@ def test_train_and_eval_reach_every_copy():
     torch.testing.assert_close(stack(x), stack(x))  # no dropout in eval mode
 
 
-@pytest.mark.parametrize("vectorize", [True, False], ids=["vmap", "one-by-one"])
+@pytest.mark.parametrize("vmap", [True, False], ids=["vmap", "one-by-one"])
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
-def test_each_copy_gets_exactly_its_own_update(optimizer, vectorize):
+def test_each_copy_gets_exactly_its_own_update(optimizer, vmap):
     # Full batch: each copy's loss is its mean over all its training rows, as
     # when it trains alone; with one elementwise optimizer over the stacked
     # parameters, every copy then takes the very steps of its separate fit.
     net = mlp_net(batch_size=-1, max_epochs=5, **OPTIMIZERS[optimizer])
-    joint = fit_folds_together(net, X, Y, SPLITS, vmap=vectorize)
+    joint = fit_folds_together(net, X, Y, SPLITS, vmap=vmap)
     for k, ((train, _), member) in enumerate(zip(SPLITS, joint.fold_nets(net))):
         alone = clone(net).initialize()
         alone.module_.load_state_dict(_initial_member(net, k))
@@ -354,7 +354,7 @@ def test_mat_classifier_auto_fits_one_by_one_on_cpu(monkeypatch):
         (dict(estimator=_mlp_net(optimizer=torch.optim.LBFGS)), "elementwise"),
     ],
 )
-def test_mat_classifier_vectorize_true_refuses_what_it_cannot_do(params, match):
+def test_mat_classifier_folds_together_true_refuses_what_it_cannot_do(params, match):
     Xs, ys = _data()
     clf = MATClassifier(cv=2, folds_together=True, random_state=0, **params)
     with pytest.raises(ValueError, match=f"folds_together=True(.|\n)*{match}"):

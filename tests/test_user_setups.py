@@ -218,3 +218,19 @@ def test_bare_torch_module_says_to_wrap_it(data):
     X, y, _ = data
     with pytest.raises(TypeError, match=r"torch module \(Linear\).*NeuralNetClassifier"):
         MATClassifier(torch.nn.Linear(6, 2)).fit(X, y)
+
+
+# ------------------------------------------------ the deprecated ``vectorize``
+@pytest.mark.parametrize(
+    "holdout, new", [("cv", "folds_together"), ("xrm", "vmap")], ids=["cv", "xrm"]
+)
+def test_vectorize_warns_and_means_what_it_names(data, holdout, new):
+    X, y, _ = data
+    net = _linear(criterion=torch.nn.CrossEntropyLoss, train_split=None, max_epochs=2)
+    with pytest.warns(FutureWarning, match=rf"write {new}=False instead"):
+        old = MATClassifier(net, holdout=holdout, cv=2, vectorize=False, random_state=0)
+        old.fit(X, y)
+    current = MATClassifier(
+        net, holdout=holdout, cv=2, random_state=0, **{new: False}
+    ).fit(X, y)
+    np.testing.assert_array_equal(old.shift_, current.shift_)

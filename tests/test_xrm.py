@@ -363,14 +363,46 @@ def test_flips_mark_noisy_labels():
     assert np.mean(flipped[noisy]) > 0.6  # recall
 
 
-@pytest.mark.parametrize("flip_mode", ["redraw", "persist"])
-def test_flip_modes_run(flip_mode):
-    X, y = _blobs(n=100)
-    _, twins = fit_xrm(
-        _linear_net(6, 3, max_epochs=5), X, y, random_state=0, flip_mode=flip_mode
+def test_flip_modes_differ_as_defined():
+    """Held-out twins that always say class 0 with p = 0.75: every epoch, a
+    class-1 row's coin (probability (0.75 - 1/2) * 2 = 1/2) flips its label to 0.
+    Otherwise "redraw" resets it to 1, so about half the class-1 rows end at 0;
+    "persist" keeps it, so a row once flipped stays at 0 (all but 2**-8 after
+    8 epochs) and the flip rate never falls. Class-0 rows never change."""
+
+    class Fixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("logits", torch.tensor([np.log(3.0), 0.0]))
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return self.logits.expand(x.shape[0], -1) + 0.0 * self.unused
+
+    X, y = _blobs(n=200, n_classes=2)
+    net = NeuralNetClassifier(
+        Fixed,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=8,
+        batch_size=50,
+        train_split=None,
     )
-    assert twins.flip_mode == flip_mode
-    assert 0.0 <= twins.xrm_flip_rate_ <= 1.0
+    ones = y == 1
+    labels, rates = {}, {}
+    for mode in ("redraw", "persist"):
+        _, twins = fit_xrm(net, X, y, random_state=0, flip_mode=mode)
+        assert twins.flip_mode == mode
+        np.testing.assert_array_equal(twins.xrm_dynamic_labels_[~ones], 0)
+        assert set(twins.xrm_dynamic_labels_[ones]) <= {0, 1}
+        labels[mode] = twins.xrm_dynamic_labels_
+        rates[mode] = np.asarray(twins.history[:, "xrm_flip_rate"])
+    flipped = {mode: np.mean(labels[mode][ones] == 0) for mode in labels}
+    assert 0.35 < flipped["redraw"] < 0.65, flipped
+    assert flipped["persist"] > 0.95, flipped
+    assert np.all(np.diff(rates["persist"]) >= 0)
+    assert np.any(np.diff(rates["redraw"]) < 0)  # fresh draws go up and down
+    # Each epoch's rate is the fraction of rows whose label differs from y.
+    assert rates["persist"][-1] == np.mean(labels["persist"] != y)
 
 
 def test_binary_and_probability_modules():
