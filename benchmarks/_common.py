@@ -42,9 +42,14 @@ def machine_description():
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    # The load average says whether other work shared the cores: wall-clock
+    # times of a loaded machine are not those of a quiet one.
+    load = (
+        f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    )
     return (
         f"{datetime.date.today().isoformat()}, {platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, {gpu}; Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPU cores{load}, {gpu}; Python {platform.python_version()}, "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
         f"scikit-learn {sklearn.__version__}, skorch {skorch.__version__}, "
         f"numpy {np.__version__}"

@@ -8,8 +8,16 @@
 # Output: benchmarks/results/speed_gpu.md (speed_gpu_dryrun.md for a dry run) and
 # gpu_tests.log, under $OUT when that is set (the device tool's output folder).
 #
-# The GPU image has torch, scikit-learn and pytest but not skorch: wheels in
-# .whl/ (made on a machine with pip access, see the README) are installed first.
+# Needs: python with torch (a CUDA build), scikit-learn, numpy, pytest and
+# skorch; nvidia-smi is used when present. A machine without skorch and without
+# network can take it as a wheel made where pip works:
+#
+#   python -m pip download --no-deps -d .whl skorch==1.4.0   # where pip works
+#   # copy the checkout with .whl/ to the GPU machine, then run this script
+#
+# Every wheel found in .whl/ is installed into /tmp/site (no index, no
+# dependencies) and put on PYTHONPATH before the checks run; nothing is
+# installed into the machine's Python. PYTHON picks the interpreter (python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -216,6 +216,9 @@ html_theme_options = {
 # Pages without sub-pages get no left sidebar: its "Section Navigation" would
 # be empty and take a fifth of the width.
 html_sidebars = {page: [] for page in ("index", "install", "quickstart", "search")}
+# The results pages (benchmarks/results/*.md) are reached from the Results page;
+# their tables of up to 12 columns get the sidebar's width instead.
+html_sidebars["generated/results/*"] = []
 html_show_sourcelink = False
 
 

@@ -29,11 +29,21 @@ data = make_colored_digits_splits(as_images=True, random_state=0)
 (X, y, groups), (X_test, y_test, groups_test) = data.train, data.test
 print("train", X.shape, X.dtype, " test", X_test.shape)
 
-fig, axes = plt.subplots(1, 6, figsize=(7, 1.5))
-for ax, i in zip(axes, range(6)):
+# %%
+# The groups are ``label * 2 + colour`` (colour 0 red, 1 green). Two training
+# images of each group: the majority groups (red with y=0, green with y=1) make
+# up 90% of the training set, the other two are the minority that the colour
+# gets wrong.
+
+colour_names = np.array(["red", "green"])
+group_names = np.array([f"y={c // 2}, {colour_names[c % 2]}" for c in range(4)])
+fig, axes = plt.subplots(1, 8, figsize=(8, 1.9))
+shown = np.concatenate([np.flatnonzero(groups == g)[:2] for g in range(4)])
+for ax, i in zip(axes, shown):
     ax.imshow(X[i].transpose(1, 2, 0).clip(0, 1))
-    ax.set_title(f"y={y[i]}", fontsize="small")
+    ax.set_title(f"y={y[i]}\n{colour_names[groups[i] % 2]}", fontsize="small")
     ax.axis("off")
+print("training images per group:", dict(zip(group_names.tolist(), np.bincount(groups).tolist())))
 
 # %%
 # The network
@@ -84,10 +94,11 @@ print("transition matrix p(y | held-out prediction):")
 print(np.round(mat.transition_matrix_, 3))
 
 # %%
-# Accuracy within each group of the test set (label x colour). The minority
-# groups, where the colour disagrees with the label, are 90% of the test set.
+# Accuracy within each group of the test set, named by label and colour. The
+# minority groups, where the colour disagrees with the label (y=0 in green,
+# y=1 in red), are 90% of the test set.
 
 display = GroupAccuracyDisplay.from_estimators(
-    {"ERM": erm, "MAT": mat}, X_test, y_test, groups=groups_test
+    {"ERM": erm, "MAT": mat}, X_test, y_test, groups=group_names[groups_test]
 )
 plt.show()

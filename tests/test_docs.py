@@ -1,4 +1,8 @@
-"""Tests of the documentation's offline intersphinx inventories (docs/_inventories.py).
+"""Tests of the documentation: the code of its first pages, and its offline
+intersphinx inventories (docs/_inventories.py).
+
+The home page and the quick start show their snippets with their output, as
+doctests; the last tests run them and compare.
 
 The inventories are written from the installed packages, so the build needs no
 network. These tests check the file format, the addresses of the names the
@@ -211,3 +215,26 @@ def test_every_cross_reference_to_another_library_is_in_an_inventory(inventories
             if found is None or (role != "obj" and found[0] not in ROLE_TYPES[role]):
                 missing.append(f"{path.relative_to(ROOT)}: :{role}:`{name}`")
     assert not missing, "\n".join(sorted(set(missing)))
+
+
+# The pages a newcomer reads first show their code with its output; running
+# them here keeps the output true. Each page is one doctest session (its
+# snippets share their names), run from the repository root.
+DOCTEST_PAGES = ["docs/index.rst", "docs/quickstart.rst"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", DOCTEST_PAGES)
+def test_page_snippets_print_what_the_page_shows(page, monkeypatch):
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    result = doctest.testfile(
+        str(ROOT / page),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        raise_on_error=False,
+        verbose=False,
+    )
+    assert result.attempted > 0, f"{page} has no >>> examples"
+    assert result.failed == 0, f"{result.failed} example(s) of {page} failed (above)"
