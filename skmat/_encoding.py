@@ -153,8 +153,8 @@ def encode_groups(groups, n_samples, against="y_true"):
         )
 
     if arr is not None and arr.ndim == 1:
-        if arr.dtype.kind == "f" and np.isnan(arr).any():
-            raise ValueError("groups must not contain NaN.")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ValueError("groups must not contain NaN or infinity.")
         try:
             keys, inverse = np.unique(arr, return_inverse=True)
             return keys, inverse.reshape(-1)

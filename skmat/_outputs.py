@@ -303,7 +303,17 @@ def check_module_output(net: NeuralNet, X: Any, n_classes: int, name: str) -> No
     probe.initialize()
     try:
         out = first_output(probe.forward(for_nets(take_rows(X, rows)), training=False))
-    except Exception:  # noqa: BLE001 - the real fit reports input errors itself
+    except ValueError as exc:
+        # skorch's own check of a binary net's output shape, named by its cause.
+        if kind == "binary_logit" and "Expected module output" in str(exc):
+            raise ValueError(
+                f"{name}'s module does not output one logit per example, as a "
+                f"NeuralNetBinaryClassifier's module must ({exc}); set its output "
+                "size to 1, or use NeuralNetClassifier with "
+                "criterion=torch.nn.CrossEntropyLoss for several output columns."
+            ) from exc
+        return  # the real fit reports input errors itself
+    except Exception:  # noqa: BLE001 - likewise
         return
     out = out.detach().to("cpu", torch.float64)
     width = 1 if out.ndim < 2 else int(out.shape[-1])

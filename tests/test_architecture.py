@@ -17,6 +17,8 @@ def _private_imports(path):
             continue
         if node.level == 0 and not (node.module or "").startswith("skmat"):
             continue
+        if node.module is None:  # ``from . import _module``: a module, not a name
+            continue
         for alias in node.names:
             name = alias.name
             if name.startswith("_") and not name.startswith("__"):
@@ -35,5 +37,7 @@ def test_no_private_name_is_imported_across_modules():
 
 def test_the_check_sees_a_private_import(tmp_path):
     module = tmp_path / "mod.py"
-    module.write_text("from ._inputs import _kind\nfrom .nets import SHIFT_PARAM\n")
+    module.write_text(
+        "from ._inputs import _kind\nfrom .nets import SHIFT_PARAM\nfrom . import _x\n"
+    )
     assert _private_imports(module) == [(1, "_inputs", "_kind")]

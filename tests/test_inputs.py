@@ -202,11 +202,13 @@ def test_lazy_dataset_is_read_row_by_row_through_the_data_loader():
     X = SliceDataset(dataset)
     net = _net("slicedataset", iterator_train__num_workers=1)
     clf = ERMClassifier(net, random_state=0).fit(X, Y)
-    # Validation reads one row (the default MLP's width); the worker process
-    # reads the training rows from its own copy; prediction reads each row once.
-    assert dataset.reads == 1
+    # Validation reads one row (the default MLP's width) and the check of the
+    # module's output two (one forward on two rows, before training); the worker
+    # process reads the training rows from its own copy; prediction reads each
+    # row once.
+    assert dataset.reads == 3
     clf.predict(X)
-    assert dataset.reads == 1 + N
+    assert dataset.reads == 3 + N
 
 
 # ------------------------------------------------ the user's net, as written

@@ -41,12 +41,11 @@ class TrainingStarts(Callback):
 
 def _linear(n_features=6, n_out=2, **params):
     # skorch's defaults: NLLLoss, ValidSplit(5), SGD.
+    params = {"max_epochs": 3, "verbose": 0, **params}
     return NeuralNetClassifier(
         torch.nn.Linear,
         module__in_features=n_features,
         module__out_features=n_out,
-        max_epochs=3,
-        verbose=0,
         **params,
     )
 
@@ -122,7 +121,7 @@ def test_binary_output_width_named(data):
     net = NeuralNetBinaryClassifier(
         torch.nn.Linear, module__in_features=6, module__out_features=2, max_epochs=1
     )
-    with pytest.raises(ValueError, match="outputs 2 columns.*one logit"):
+    with pytest.raises(ValueError, match=r"not output one logit per example.*\(2, 2\)"):
         MATClassifier(net, cv=2).fit(X, y)
 
 
