@@ -18,6 +18,7 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier
 from torch import nn
 
 from ._inputs import describe, for_nets, n_rows, take_rows
+from ._seeding import torch_rng_preserved
 
 __all__ = [
     "first_output",
@@ -298,11 +299,12 @@ def check_module_output(net: NeuralNet, X: Any, n_classes: int, name: str) -> No
     rows = np.arange(min(2, n_rows(X)))
     if not len(rows):
         return
-    probe = clone(net)
-    probe.set_params(verbose=0)
-    probe.initialize()
     try:
-        out = first_output(probe.forward(for_nets(take_rows(X, rows)), training=False))
+        # A check leaves torch's generators as it found them (seeded fits).
+        with torch_rng_preserved():
+            probe = clone(net).set_params(verbose=0).initialize()
+            X_rows = for_nets(take_rows(X, rows))
+            out = first_output(probe.forward(X_rows, training=False))
     except ValueError as exc:
         # skorch's own check of a binary net's output shape, named by its cause.
         if kind == "binary_logit" and "Expected module output" in str(exc):

@@ -104,7 +104,7 @@ class MATClassifier(
         values trust the held-out argmax; large ones flatten towards class-prior
         logit adjustment. The paper searches {0.001, 0.01, 0.1}; 0.1 is the default
         because it was best or tied with 0.001 and 0.01 on the one problem
-        measured (the Figure 1 problem, ``benchmarks/results/temperature.md``);
+        measured (the Figure 1 problem, :doc:`/generated/results/temperature`);
         1.0 was clearly worse there.
     folds_together : {"auto", True, False}, default="auto"
         With ``holdout="cv"`` and a skorch held-out net: whether the K fold
@@ -134,7 +134,7 @@ class MATClassifier(
     n_jobs : int, default=None
         Number of held-out folds fitted in parallel (joblib). Results with
         another ``n_jobs`` differ by float rounding only (joblib's workers run
-        torch on one thread each; see ``docs/reliability.rst``).
+        torch on one thread each; see :doc:`/reliability`).
     random_state : int, RandomState instance or None, default=None
         Seeds the networks (weights, shuffling, dropout: torch's generators are
         seeded per fit and restored afterwards) and any ``random_state`` left at
