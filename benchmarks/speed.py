@@ -823,7 +823,7 @@ def _f(value, spec=".2f"):
 def _status(value, target):
     if value <= target:
         return "PASS"
-    return f"MISS (+{value / target - 1:.0%})"
+    return f"MISS ({value:.3f} > {target})"
 
 
 def _statuses(ratio, limit):
