@@ -495,8 +495,10 @@ def to_float32(value):
     --------
     >>> import numpy as np, torch
     >>> from skmat._inputs import to_float32
-    >>> to_float32(np.zeros(2)).dtype, to_float32(torch.zeros(2, dtype=torch.int64)).dtype
-    (dtype('float32'), torch.int64)
+    >>> to_float32(np.zeros(2)).dtype
+    dtype('float32')
+    >>> to_float32(torch.zeros(2, dtype=torch.int64)).dtype
+    torch.int64
     """
     if isinstance(value, torch.Tensor):
         if value.is_floating_point() and value.dtype != torch.float32:

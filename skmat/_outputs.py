@@ -339,10 +339,10 @@ def check_module_output(net: NeuralNet, X: Any, n_classes: int, name: str) -> No
         sums = out.sum(dim=-1)
         summing_to_one = torch.allclose(sums, torch.ones_like(sums), atol=1e-3)
         if bool((out < 0).any()) or not summing_to_one:
+            example = [round(v, 3) for v in out.reshape(-1)[:3].tolist()]
             raise ValueError(
                 f"{name}'s module outputs values that are not probabilities (for "
-                f"example {[round(v, 3) for v in out.reshape(-1)[:3].tolist()]}), but its "
-                "criterion is "
+                f"example {example}), but its criterion is "
                 "NLLLoss (skorch's default), which reads the output as probabilities. "
                 "For a module that outputs logits use "
                 "criterion=torch.nn.CrossEntropyLoss, or end the module with "

@@ -1,4 +1,4 @@
-"""Making the nets skmat trains: the user's skorch net class with skmat's mixins in front.
+"""Making the nets skmat trains: the user's skorch class with skmat's mixins in front.
 
 Every network skmat trains (the final MAT net, the held-out fold nets, the
 XRM twins, the baselines' nets) is made here, from the user's net (or skmat's
@@ -104,10 +104,10 @@ def net_class(base, mixin=None):
     ``NeuralNetClassifier`` and ``NeuralNetBinaryClassifier`` give
     :class:`~skmat.nets.MATNeuralNetClassifier` and
     :class:`~skmat.nets.MATNeuralNetBinaryClassifier`;
-    any other class gets a subclass with :class:`~skmat.nets.ShiftedLossMixin` in front, so
-    the user's own overrides stay in force; ``mixin`` (skmat's reweighting, XRM
-    or folds mixins) goes in front of that. Each class is made once and pickles
-    by recording its bases.
+    any other class gets a subclass with :class:`~skmat.nets.ShiftedLossMixin`
+    in front, so the user's own overrides stay in force; ``mixin`` (skmat's
+    reweighting, XRM or folds mixins) goes in front of that. Each class is made
+    once and pickles by recording its bases.
 
     Parameters
     ----------

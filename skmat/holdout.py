@@ -253,7 +253,7 @@ def proba_in_label_order(model: Any, proba: ArrayLike, n_classes: int) -> np.nda
     >>> proba
     array([[0.3, 0. , 0.7]])
     >>> print(caught[0].message)  # class 1 was missing from the model's training rows
-    A held-out model saw only 2 of the 3 classes; the missing classes get probability 0 from it.
+    A held-out model saw only 2 of the 3 classes; the missing classes get ...
     """
     proba = np.asarray(proba, dtype=np.float64)
     classes = np.asarray(getattr(model, "classes_", np.arange(proba.shape[1])))

@@ -28,8 +28,6 @@ them from the channel. Prediction is skorch's own, with no row data.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier

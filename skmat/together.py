@@ -111,7 +111,8 @@ def has_batchnorm(module):
     --------
     >>> import torch
     >>> from skmat.together import has_batchnorm
-    >>> has_batchnorm(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)))
+    >>> module = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    >>> has_batchnorm(module)
     True
     """
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())

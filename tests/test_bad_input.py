@@ -35,14 +35,13 @@ from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 from skorch.helper import SliceDataset
 
+from skmat import _devices as DEV
+from skmat import _outputs as O
 from skmat import datasets as D
+from skmat import factory as F
 from skmat import holdout as H
 from skmat import metrics as M
 from skmat import mlp as MLP
-from skmat import _devices as DEV
-from skmat import _outputs as O
-from skmat import factory as F
-from skmat import nets as N
 from skmat import transition as T
 from skmat import xrm as XR
 from skmat.callbacks import GroupAccuracyCallback

@@ -20,7 +20,6 @@ from skorch.dataset import ValidSplit
 from torch.nn import functional as F
 
 from skmat import MATClassifier
-from skmat.factory import make_net
 from skmat.baselines import (
     GROUP_PARAM,
     WEIGHT_PARAM,
@@ -32,6 +31,7 @@ from skmat.baselines import (
     _ReweightedLossMixin,
 )
 from skmat.datasets import make_spurious_classification, make_spurious_splits
+from skmat.factory import make_net
 from skmat.metrics import worst_group_accuracy
 from skmat.mlp import mlp_net
 from skmat.nets import RowBatch, RowDataChannel

@@ -303,8 +303,8 @@ def test_colored_digits_erm_takes_the_shortcut_mat_does_not(one_torch_thread):
     # The dataset is designed so that plain training follows the colour while
     # MAT, whose held-out model explains the colour away, learns the shape.
     from skmat import MATClassifier
-    from skmat.mlp import mlp_net
     from skmat.factory import as_mat_net
+    from skmat.mlp import mlp_net
 
     data = make_colored_digits_splits(random_state=0)
     X, y, _ = data.train

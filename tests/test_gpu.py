@@ -87,7 +87,9 @@ def test_cuda_fitted_model_predicts_the_same_in_a_cpu_only_process(tmp_path, nam
 
 
 def test_every_network_of_a_fit_trains_on_the_gpu():
-    clf = MATClassifier(_net(), cv=3, folds_together=True, device="cuda", random_state=0)
+    clf = MATClassifier(
+        _net(), cv=3, folds_together=True, device="cuda", random_state=0
+    )
     clf.fit(X, Y)
     for net in [*clf.holdout_estimators_, clf.estimator_]:
         assert all(p.is_cuda for p in net.module_.parameters())

@@ -130,7 +130,7 @@ def test_fitted_attributes(data):
     folds = list(StratifiedKFold(3).split(X, y))
     assert len(clf.holdout_estimators_) == len(folds)
     X32 = X.astype(np.float32)
-    for model, (train, test) in zip(clf.holdout_estimators_, folds):
+    for model, (_, test) in zip(clf.holdout_estimators_, folds):
         assert isinstance(model, NeuralNetClassifier) and model is not clf.estimator_
         assert model.module_.layers[0].in_features == X.shape[1]
         np.testing.assert_allclose(
@@ -356,7 +356,8 @@ def test_clone_and_pickle_round_trip(data):
     )
     clf.fit(X, y)
     # The clone, fitted alone, is the same model (same random_state).
-    np.testing.assert_array_equal(cloned.fit(X, y).predict_proba(X), clf.predict_proba(X))
+    refitted = cloned.fit(X, y)
+    np.testing.assert_array_equal(refitted.predict_proba(X), clf.predict_proba(X))
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     buffer = io.BytesIO()
@@ -392,7 +393,7 @@ def test_class_missing_from_a_fold_gives_finite_shift():
     X, y = X[order], y[order]
     # Unshuffled KFold on sorted labels: some folds train without a class.
     clf = fast_mat(cv=KFold(3))
-    with pytest.warns(RuntimeWarning, match="held-out model saw only 2 of the 3 classes"):
+    with pytest.warns(RuntimeWarning, match="saw only 2 of the 3 classes"):
         clf.fit(X, y)
     for name in ("holdout_proba_", "joint_", "transition_matrix_", "shift_"):
         assert np.all(np.isfinite(getattr(clf, name))), name

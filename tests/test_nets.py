@@ -9,8 +9,8 @@ from skorch.dataset import ValidSplit
 from torch.nn import functional as F
 
 from skmat._inputs import as_gatherable, gather_rows
-from skmat.datasets import make_spurious_classification
 from skmat._outputs import net_logits
+from skmat.datasets import make_spurious_classification
 from skmat.factory import as_mat_net
 from skmat.nets import RowBatch
 

@@ -367,7 +367,11 @@ def test_mat_classifier_folds_together_true_refuses_what_it_cannot_do(params, ma
 def test_verbose_names_the_joint_training(capsys):
     Xs, ys = _data()
     MATClassifier(
-        _mlp_net((8,), max_epochs=1), cv=2, folds_together=True, verbose=1, random_state=0
+        _mlp_net((8,), max_epochs=1),
+        cv=2,
+        folds_together=True,
+        verbose=1,
+        random_state=0,
     ).fit(Xs, ys)
     assert "fitting 2 copies" in capsys.readouterr().out
 

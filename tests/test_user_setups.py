@@ -215,7 +215,7 @@ def test_fold_nets_trained_together_carry_the_joint_history(data):
 # ------------------------------------------------------ a bare torch module
 def test_bare_torch_module_says_to_wrap_it(data):
     X, y, _ = data
-    with pytest.raises(TypeError, match=r"torch module \(Linear\).*NeuralNetClassifier"):
+    with pytest.raises(TypeError, match=r"torch module \(Linear\).*NeuralNetClass"):
         MATClassifier(torch.nn.Linear(6, 2)).fit(X, y)
 
 
