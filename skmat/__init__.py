@@ -2,11 +2,16 @@
 
 from ._version import __version__
 from .baselines import (
+    AFRClassifier,
+    DFRClassifier,
     ERMClassifier,
     GroupDROClassifier,
     GroupReweightingClassifier,
     JTTClassifier,
+    LfFClassifier,
     LogitAdjustedClassifier,
+    LogitCorrectionClassifier,
+    XRMGroupDROClassifier,
 )
 from .mat import MATClassifier
 
@@ -17,5 +22,10 @@ __all__ = [
     "GroupDROClassifier",
     "JTTClassifier",
     "LogitAdjustedClassifier",
+    "LfFClassifier",
+    "LogitCorrectionClassifier",
+    "DFRClassifier",
+    "AFRClassifier",
+    "XRMGroupDROClassifier",
     "__version__",
 ]

@@ -6,7 +6,16 @@ compared by their **worst-group accuracy**, the accuracy of the group they
 classify worst, or by the mean of the group accuracies.
 
 * :func:`group_accuracy_report`, :func:`worst_group_accuracy` and
-  :func:`mean_group_accuracy` measure a prediction against known groups.
+  :func:`mean_group_accuracy` measure a prediction against known groups;
+  :func:`train_weighted_accuracy` averages the group accuracies with the
+  proportions of the training set (the "average accuracy" of the Waterbirds
+  literature).
+* :func:`worst_class_accuracy` is the smallest per-class accuracy (recall), for
+  selection when no group labels exist.
+* :func:`expected_calibration_error` and :func:`group_calibration_error` measure
+  the calibration of predicted probabilities, overall and within each group.
+* :func:`bootstrap_group_metric` gives a percentile bootstrap confidence interval
+  of any group metric, resampling within each group.
 * :func:`infer_groups` infers groups when none are annotated, from the mistakes of
   held-out models (XRM, and MAT's model selection): an example whose held-out
   prediction is wrong is *conflicting*, and its group is ``(label, conflicting)``.
@@ -17,7 +26,8 @@ classify worst, or by the mean of the group accuracies.
   :func:`make_inferred_group_scorer` (and :data:`inferred_worst_group_scorer`)
   gives scorers that need nothing beyond ``X`` and ``y``: they ask the fitted
   estimator to infer the groups (``estimator.infer_groups(X, y)``, which
-  :class:`skmat.MATClassifier` provides).
+  :class:`skmat.MATClassifier` provides); :data:`worst_class_scorer` needs no
+  groups at all.
 
 Model selection with the true groups, in a grid search (the scorer requests
 ``groups``; a :class:`~sklearn.model_selection.StratifiedKFold` ignores them, so
@@ -45,6 +55,7 @@ same ``config_context``) and ``search.fit(X, y, groups=folds, eval_groups=groups
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Literal
 
@@ -54,7 +65,7 @@ from scipy.sparse import issparse
 from sklearn import config_context
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, check_random_state
 
 from ._encoding import (
     check_labels,
@@ -64,20 +75,29 @@ from ._encoding import (
     label_index,
     python_value,
 )
+from ._errors import naming
 
 __all__ = [
     "GroupAccuracyReport",
     "group_accuracy_report",
     "worst_group_accuracy",
     "mean_group_accuracy",
+    "train_weighted_accuracy",
+    "worst_class_accuracy",
+    "expected_calibration_error",
+    "group_calibration_error",
+    "bootstrap_group_metric",
     "infer_groups",
     "make_group_scorer",
     "make_inferred_group_scorer",
     "inferred_worst_group_scorer",
     "inferred_mean_group_scorer",
+    "worst_class_scorer",
 ]
 
 _METRICS = ("worst_group", "mean_group")
+# make_group_scorer also takes "train_weighted", which needs train_groups=.
+_SCORER_METRICS = (*_METRICS, "train_weighted")
 
 
 # --------------------------------------------------------------------------- checks
@@ -93,6 +113,63 @@ def _check_y(y_true, y_pred):
         )
     check_same_kind(y_true, y_pred, "y_true", "y_pred")
     return y_true, y_pred
+
+
+def _require_groups(groups):
+    if groups is None:
+        raise TypeError(
+            "groups is required: one group per example (ints, strings, or the rows "
+            "of a 2-D array). As a scorer, pass it through metadata routing: "
+            "sklearn.set_config(enable_metadata_routing=True) and a scorer from "
+            "skmat.metrics.make_group_scorer(), which requests groups."
+        )
+
+
+def _group_counts(y_true, y_pred, groups):
+    """Group keys, and the number of examples and of right predictions of each."""
+    keys, inverse = encode_groups(groups, y_true.shape[0])
+    n_keys = len(keys)
+    count = np.bincount(inverse, minlength=n_keys).astype(np.int64)
+    correct = np.bincount(inverse, weights=(y_true == y_pred), minlength=n_keys)
+    return keys, count, correct
+
+
+def _check_classes(classes, y_true):
+    """``classes`` checked (default: the sorted labels of ``y_true``), the name of
+    where they come from, and a hint for labels missing from them."""
+    if classes is None:
+        return (
+            np.unique(y_true),
+            "y_true",
+            " (the labels of y_true); pass classes= with every label",
+        )
+    classes = check_labels(classes, "classes")
+    if len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes has repeated labels: {classes!r}.")
+    return classes, "classes", ""
+
+
+def _check_scores(scores, name, n_classes, where):
+    """A 2-D array of scores, one finite numeric column per class."""
+    if scores.shape[1] != n_classes:
+        raise ValueError(
+            f"{name} has {scores.shape[1]} probability columns but there are "
+            f"{n_classes} classes in {where}."
+        )
+    if not is_number(scores.dtype):
+        raise ValueError(f"{name} is 2-D, so it must hold numeric scores.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{name} must not contain NaN or infinity.")
+
+
+def _check_positive_int(value, name):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < 1
+    ):
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
+    return int(value)
 
 
 # ------------------------------------------------------------------------- report
@@ -228,17 +305,8 @@ def group_accuracy_report(
     array([5, 3])
     """
     y_true, y_pred = _check_y(y_true, y_pred)
-    if groups is None:
-        raise TypeError(
-            "groups is required: one group per example (ints, strings, or the rows "
-            "of a 2-D array). As a scorer, pass it through metadata routing: "
-            "sklearn.set_config(enable_metadata_routing=True) and a scorer from "
-            "skmat.metrics.make_group_scorer(), which requests groups."
-        )
-    keys, inverse = encode_groups(groups, y_true.shape[0])
-    n_keys = len(keys)
-    count = np.bincount(inverse, minlength=n_keys).astype(np.int64)
-    correct = np.bincount(inverse, weights=(y_true == y_pred), minlength=n_keys)
+    _require_groups(groups)
+    keys, count, correct = _group_counts(y_true, y_pred, groups)
 
     if expected_groups is not None:
         keys, count, correct = _align_expected(keys, count, correct, expected_groups)
@@ -256,7 +324,21 @@ def group_accuracy_report(
     )
 
 
-def _align_expected(keys, count, correct, expected_groups):
+def _align_expected(
+    keys,
+    count,
+    correct,
+    expected_groups,
+    *,
+    name="expected_groups",
+    values="groups",
+    kind="group",
+):
+    """Counts in the order of ``expected_groups``, each of them present.
+
+    ``name`` is the parameter that lists the expected keys, ``values`` the one
+    whose keys were counted, and ``kind`` what a key is, for the messages.
+    """
     if isinstance(expected_groups, (list, tuple)):
         expected = [python_value(g) for g in expected_groups]
     else:
@@ -266,21 +348,22 @@ def _align_expected(keys, count, correct, expected_groups):
         else:
             expected = [python_value(g) for g in expected_arr.ravel().tolist()]
     if not expected:
-        raise ValueError("expected_groups is empty.")
+        raise ValueError(f"{name} is empty.")
     try:
         position = {}
         for g in expected:
             if g in position:
-                raise ValueError(f"expected_groups lists group {g!r} twice.")
+                raise ValueError(f"{name} lists {kind} {g!r} twice.")
             position[g] = len(position)
     except TypeError as exc:
-        raise ValueError("expected_groups must hold hashable values.") from exc
+        raise ValueError(f"{name} must hold hashable values.") from exc
 
+    some = "class(es)" if kind == "class" else f"{kind}(s)"
     found = [python_value(k) for k in keys]
     unexpected = [k for k in found if k not in position]
     if unexpected:
         raise ValueError(
-            f"groups contains {len(unexpected)} group(s) not in expected_groups: "
+            f"{values} contains {len(unexpected)} {some} not in {name}: "
             f"{unexpected[:10]!r}."
         )
     order = np.array([position[k] for k in found], dtype=np.intp)
@@ -291,8 +374,8 @@ def _align_expected(keys, count, correct, expected_groups):
     missing = [g for g, c in zip(expected, aligned_count) if c == 0]
     if missing:
         raise ValueError(
-            f"group {missing[0]!r} of expected_groups has no examples in the "
-            f"evaluated set ({len(missing)} expected group(s) missing: "
+            f"{kind} {missing[0]!r} of {name} has no examples in the "
+            f"evaluated set ({len(missing)} expected {some} missing: "
             f"{missing[:10]!r}); its accuracy is undefined."
         )
     aligned_keys = np.empty(len(expected), dtype=object)
@@ -375,6 +458,529 @@ def mean_group_accuracy(
     ).mean_group_accuracy
 
 
+def _train_group_counts(train_groups):
+    """The groups of ``train_groups`` (as plain Python values) and their counts."""
+    if train_groups is None:
+        raise TypeError(
+            "train_groups is required: the group of each training example, whose "
+            "proportions weight the group accuracies."
+        )
+    try:
+        n_train = len(train_groups)
+    except TypeError as exc:
+        raise ValueError(
+            "train_groups must be array-like, one group per training example; "
+            f"got {type(train_groups).__name__}."
+        ) from exc
+    if n_train == 0:
+        raise ValueError(
+            "train_groups is empty; it must hold the group of each training example."
+        )
+    try:
+        keys, inverse = encode_groups(train_groups, n_train, against="train_groups")
+    except (TypeError, ValueError) as exc:
+        raise naming(exc, "train_groups") from exc
+    counts = np.bincount(inverse, minlength=len(keys)).astype(np.int64)
+    return [python_value(k) for k in keys], counts
+
+
+def train_weighted_accuracy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    groups: ArrayLike | None = None,
+    train_groups: ArrayLike,
+) -> float:
+    """Group accuracies averaged with the group proportions of the training set.
+
+    The "average accuracy" that the Waterbirds literature reports (DFR, JTT,
+    SubpopBench): the test set of Waterbirds is balanced differently from the
+    training set, so each group's test accuracy is weighted by how often the
+    group occurs in *training*, as if the test set had the training
+    distribution.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels of the evaluated set.
+    groups : array-like of shape (n_samples,) or (n_samples, n_attributes)
+        Group of each evaluated example (required); see
+        :func:`group_accuracy_report`. Keyword-only; it defaults to ``None``
+        only so that a scorer called without it can explain how to route it.
+    train_groups : array-like of shape (n_train_samples,) or \
+(n_train_samples, n_attributes)
+        The group of each example of the **training** set, written like
+        ``groups``; a group's weight is its proportion in ``train_groups``.
+
+    Returns
+    -------
+    accuracy : float
+        ``sum over groups g of (n_train_g / n_train) * accuracy_g``.
+
+    Raises
+    ------
+    ValueError
+        A group of ``groups`` absent from ``train_groups`` (it would have no
+        weight), a group of ``train_groups`` absent from the evaluated set (its
+        weight would silently vanish), or the errors of
+        :func:`group_accuracy_report`.
+
+    See Also
+    --------
+    mean_group_accuracy, worst_group_accuracy, group_accuracy_report
+
+    Notes
+    -----
+    Three averages of the same group accuracies differ only in the weight each
+    group gets:
+
+    ============================  ============================================
+    average                       weight of group ``g``
+    ============================  ============================================
+    plain accuracy                ``n_g / n``, its proportion in the evaluated
+                                  (test) set
+    :func:`mean_group_accuracy`   ``1 / n_groups``, the same for every group
+    ``train_weighted_accuracy``   ``n_train_g / n_train``, its proportion in
+                                  the training set (``train_groups``)
+    ============================  ============================================
+
+    References
+    ----------
+    P. Kirichenko, P. Izmailov, A. G. Wilson. "Last Layer Re-Training is
+    Sufficient for Robustness to Spurious Correlations", ICLR 2023. Y. Yang,
+    H. Zhang, D. Katabi, M. Ghassemi. "Change is Hard: A Closer Look at
+    Subpopulation Shift", ICML 2023.
+
+    Examples
+    --------
+    Groups ``a`` and ``b`` are right, ``c`` is wrong; the training set holds 60%,
+    30% and 10% of them:
+
+    >>> from skmat.metrics import mean_group_accuracy, train_weighted_accuracy
+    >>> y_true = [0, 0, 1, 1, 1, 1]
+    >>> y_pred = [0, 0, 1, 1, 0, 0]
+    >>> groups = ["a", "a", "b", "b", "c", "c"]
+    >>> train_groups = ["a"] * 6 + ["b"] * 3 + ["c"]
+    >>> train_weighted_accuracy(y_true, y_pred, groups=groups,
+    ...                         train_groups=train_groups)
+    0.9
+    >>> mean_group_accuracy(y_true, y_pred, groups=groups)  # uniform weights
+    0.6666666666666666
+    """
+    train_keys, train_count = _train_group_counts(train_groups)
+    y_true, y_pred = _check_y(y_true, y_pred)
+    _require_groups(groups)
+    keys, count, correct = _group_counts(y_true, y_pred, groups)
+    _, count, correct = _align_expected(
+        keys, count, correct, train_keys, name="train_groups"
+    )
+    return float(np.dot(train_count, correct / count) / train_count.sum())
+
+
+def worst_class_accuracy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, labels: ArrayLike | None = None
+) -> float:
+    """Smallest per-class accuracy (recall): the worst group when groups are classes.
+
+    The selection criterion of SubpopBench when no group labels exist: each
+    class is a group, so the score is low when a model sacrifices a minority
+    class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    labels : array-like of shape (n_classes,), default=None
+        Every class that must appear in ``y_true``. A listed class with no
+        example is a ``ValueError`` (its accuracy is undefined), and so is a
+        class of ``y_true`` that is not listed. ``None`` uses the classes that
+        ``y_true`` contains. Predicted labels need not be listed: a prediction
+        of another label is simply wrong.
+
+    Returns
+    -------
+    accuracy : float
+        ``min`` over classes ``c`` of the fraction of the examples of class ``c``
+        predicted ``c``.
+
+    Raises
+    ------
+    ValueError
+        Empty inputs, inputs of different lengths, or classes that do not match
+        ``labels``.
+
+    See Also
+    --------
+    worst_group_accuracy : The same minimum over given groups.
+    worst_class_scorer : This metric as a scorer.
+
+    Examples
+    --------
+    >>> from skmat.metrics import worst_class_accuracy
+    >>> y_true = [0, 0, 0, 0, 0, 0, 1, 1]
+    >>> y_pred = [0, 0, 0, 0, 0, 0, 1, 0]
+    >>> worst_class_accuracy(y_true, y_pred)  # class 1: 1 of 2 right
+    0.5
+    >>> worst_class_accuracy(y_true, y_pred, labels=[0, 1, 2])
+    Traceback (most recent call last):
+        ...
+    ValueError: class 2 of labels has no examples in the evaluated set ...
+    """
+    y_true, y_pred = _check_y(y_true, y_pred)
+    keys, count, correct = _group_counts(y_true, y_pred, y_true)
+    if labels is not None:
+        labels = check_labels(labels, "labels")
+        check_same_kind(y_true, labels, "y_true", "labels")
+        keys, count, correct = _align_expected(
+            keys,
+            count,
+            correct,
+            [python_value(c) for c in labels.tolist()],
+            name="labels",
+            values="y_true",
+            kind="class",
+        )
+    return float(np.min(correct / count))
+
+
+# -------------------------------------------------------------------- calibration
+
+
+def _top_label(y_true, y_proba, classes, n_bins):
+    """Checked inputs of the calibration errors: the confidence of each top-label
+    prediction, whether it is right, and ``n_bins``."""
+    n_bins = _check_positive_int(n_bins, "n_bins")
+    y_true = check_labels(y_true, "y_true")
+    n_samples = y_true.shape[0]
+    classes, where, hint = _check_classes(classes, y_true)
+    y_index = label_index(y_true, classes, "y_true", hint)
+    if issparse(y_proba):
+        raise TypeError("y_proba is a sparse matrix; pass a dense 2-D array.")
+    try:
+        y_proba = np.asarray(y_proba)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("y_proba must be a 2-D array of probabilities.") from exc
+    if y_proba.ndim != 2 or y_proba.shape[0] != n_samples:
+        raise ValueError(
+            f"y_proba has shape {y_proba.shape}; expected ({n_samples}, "
+            f"{len(classes)}): one row per example of y_true, one column of "
+            f"probabilities per class of {where}."
+        )
+    _check_scores(y_proba, "y_proba", len(classes), where)
+    low, high = float(np.min(y_proba)), float(np.max(y_proba))
+    if low < -1e-6 or high > 1 + 1e-6:
+        raise ValueError(
+            f"y_proba must hold probabilities between 0 and 1; its values run from "
+            f"{low!r} to {high!r} (pass predict_proba's output, not scores)."
+        )
+    confidence = np.clip(np.max(y_proba, axis=1), 0.0, 1.0).astype(np.float64)
+    correct = np.argmax(y_proba, axis=1) == y_index
+    return confidence, correct, n_bins
+
+
+def _calibration_error(confidence, correct, n_bins):
+    """Top-label ECE with ``n_bins`` equal-width bins over (0, 1]."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # bin b holds the confidences in (edges[b], edges[b + 1]]; 0 goes to the first
+    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    confidence_sum = np.bincount(bins, weights=confidence, minlength=n_bins)
+    correct_sum = np.bincount(bins, weights=correct, minlength=n_bins)
+    # (n_b / n) * |correct_sum / n_b - confidence_sum / n_b|, summed over bins
+    return float(np.sum(np.abs(correct_sum - confidence_sum)) / confidence.shape[0])
+
+
+def expected_calibration_error(
+    y_true: ArrayLike,
+    y_proba: ArrayLike,
+    *,
+    classes: ArrayLike | None = None,
+    n_bins: int = 15,
+) -> float:
+    """Top-label expected calibration error (ECE) of predicted probabilities.
+
+    Each prediction is the class of largest probability (ties go to the first
+    column) and its *confidence* that probability. The confidences are put in
+    ``n_bins`` equal-width bins over (0, 1] (bin ``b`` holds
+    ``(b / n_bins, (b + 1) / n_bins]``), and the error is
+
+    ``sum over bins of (n_bin / n) * |accuracy_bin - mean confidence_bin|``
+
+    0 for a model as right as it is confident; empty bins count for nothing.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities (``predict_proba``), columns in the order of
+        ``classes``; values between 0 and 1.
+    classes : array-like of shape (n_classes,), default=None
+        Every label, in the order of the columns of ``y_proba`` (an estimator's
+        ``classes_``). ``None`` uses the sorted distinct labels of ``y_true``;
+        the number of columns must match.
+    n_bins : int, default=15
+        Number of confidence bins, at least 1.
+
+    Returns
+    -------
+    ece : float
+        Between 0 and 1.
+
+    Raises
+    ------
+    ValueError
+        Empty input, a ``y_proba`` whose shape does not match (one row per
+        example, one column per class), values outside [0, 1], NaN, a label of
+        ``y_true`` not in ``classes``, or ``n_bins`` not an integer >= 1.
+
+    See Also
+    --------
+    group_calibration_error : The same error within each group.
+
+    References
+    ----------
+    C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger. "On Calibration of Modern Neural
+    Networks", ICML 2017.
+
+    Examples
+    --------
+    Three confidences fall in the bin (0.5, 0.75], with 2 of 3 right (mean
+    confidence 0.708), and one, right, in (0.75, 1]:
+
+    >>> from skmat.metrics import expected_calibration_error
+    >>> y_true = [0, 1, 0, 0]
+    >>> y_proba = [[0.875, 0.125], [0.25, 0.75], [0.375, 0.625], [0.75, 0.25]]
+    >>> expected_calibration_error(y_true, y_proba, n_bins=4)
+    0.0625
+    """
+    confidence, correct, n_bins = _top_label(y_true, y_proba, classes, n_bins)
+    return _calibration_error(confidence, correct, n_bins)
+
+
+def group_calibration_error(
+    y_true: ArrayLike,
+    y_proba: ArrayLike,
+    *,
+    groups: ArrayLike,
+    classes: ArrayLike | None = None,
+    n_bins: int = 15,
+) -> dict:
+    """Expected calibration error within each group.
+
+    The :func:`expected_calibration_error` of the examples of each group, with
+    the same classes (the columns of ``y_proba``) and bins for every group.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities, columns in the order of ``classes``.
+    groups : array-like of shape (n_samples,) or (n_samples, n_attributes)
+        Group of each example; see :func:`group_accuracy_report`.
+    classes : array-like of shape (n_classes,), default=None
+        Every label, in the order of the columns of ``y_proba``. ``None`` uses
+        the sorted distinct labels of the whole ``y_true`` (not of each group).
+    n_bins : int, default=15
+        Number of confidence bins, at least 1.
+
+    Returns
+    -------
+    errors : dict
+        ``{group: ece}`` in sorted group order (the order of
+        :func:`group_accuracy_report`), each group as a plain Python value (a
+        tuple for 2-D groups).
+
+    Raises
+    ------
+    ValueError
+        The errors of :func:`expected_calibration_error`, or ``groups`` of the
+        wrong length.
+
+    See Also
+    --------
+    expected_calibration_error
+
+    Examples
+    --------
+    >>> from skmat.metrics import group_calibration_error
+    >>> y_true = [0, 1, 0, 0]
+    >>> y_proba = [[0.875, 0.125], [0.25, 0.75], [0.375, 0.625], [0.75, 0.25]]
+    >>> group_calibration_error(y_true, y_proba, groups=["a", "a", "a", "b"],
+    ...                         n_bins=4)
+    {'a': 0.16666666666666666, 'b': 0.25}
+    """
+    confidence, correct, n_bins = _top_label(y_true, y_proba, classes, n_bins)
+    keys, inverse = encode_groups(groups, confidence.shape[0])
+    return {
+        python_value(key): _calibration_error(
+            confidence[inverse == i], correct[inverse == i], n_bins
+        )
+        for i, key in enumerate(keys)
+    }
+
+
+# ---------------------------------------------------------------------- bootstrap
+
+
+def bootstrap_group_metric(
+    metric: Callable | Literal["worst_group", "mean_group"],
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    groups: ArrayLike,
+    n_boot: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: int | np.random.RandomState | None = None,
+    **metric_params,
+) -> Bunch:
+    """Percentile bootstrap confidence interval of a group metric.
+
+    Each of the ``n_boot`` resamples draws, **within each group**, as many rows
+    as the group has, with replacement: every resample keeps the size of every
+    group (so a small minority never vanishes and a worst-group accuracy stays
+    defined), and row ``i`` of a resample is a row of the same group as row
+    ``i`` of the data. The interval runs between the ``(1 - confidence_level) /
+    2`` and ``(1 + confidence_level) / 2`` quantiles of the resampled values.
+
+    Parameters
+    ----------
+    metric : callable or {"worst_group", "mean_group"}
+        ``metric(y_true, y_pred, groups=groups, **metric_params) -> float``,
+        such as :func:`worst_group_accuracy`, :func:`mean_group_accuracy` or
+        :func:`train_weighted_accuracy` (with ``train_groups=`` in
+        ``metric_params``); or the name of the first two.
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted labels, or predicted probabilities (for a metric such as
+        :func:`group_calibration_error` wrapped to return a number); its rows
+        are resampled with those of ``y_true``.
+    groups : array-like of shape (n_samples,) or (n_samples, n_attributes)
+        Group of each example; see :func:`group_accuracy_report`. The metric
+        receives it unchanged: the resampling keeps each row's group.
+    n_boot : int, default=1000
+        Number of resamples, at least 1.
+    confidence_level : float, default=0.95
+        Coverage of the interval, strictly between 0 and 1.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the resampling (:func:`sklearn.utils.check_random_state`); an
+        int gives the same interval on every call.
+    **metric_params
+        Passed to ``metric`` unchanged, not resampled (so nothing with one entry
+        per row).
+
+    Returns
+    -------
+    result : Bunch
+        ``estimate`` (the metric on the data), ``low`` and ``high`` (the
+        interval), ``confidence_level``, and ``samples`` (ndarray of shape
+        (n_boot,), the metric on each resample).
+
+    Raises
+    ------
+    ValueError
+        An unknown metric name, ``n_boot`` not an integer >= 1,
+        ``confidence_level`` not strictly between 0 and 1, inputs whose lengths
+        differ, or a metric that does not return a number.
+
+    Notes
+    -----
+    A group of a single example is the same row in every resample, so it adds
+    no spread: the interval reflects the sampling noise of the groups that the
+    data estimate from several examples only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.metrics import bootstrap_group_metric
+    >>> groups = np.repeat(["majority", "minority"], [80, 20])
+    >>> y_true = np.ones(100, dtype=int)
+    >>> right = np.random.RandomState(0).uniform(size=100) < np.where(
+    ...     groups == "majority", 0.9, 0.6)
+    >>> y_pred = np.where(right, 1, 0)
+    >>> ci = bootstrap_group_metric("worst_group", y_true, y_pred, groups=groups,
+    ...                             n_boot=200, random_state=0)
+    >>> print(f"{ci.estimate:.2f} [{ci.low:.2f}, {ci.high:.2f}]")
+    0.75 [0.55, 0.90]
+    >>> ci.samples.shape
+    (200,)
+    """
+    if isinstance(metric, str):
+        if metric not in _METRICS:
+            raise ValueError(
+                "metric must be a callable metric(y_true, y_pred, groups=...) or "
+                f"one of {_METRICS}; got {metric!r}."
+            )
+        metric = _check_metric(metric)
+    elif not callable(metric):
+        raise ValueError(
+            "metric must be a callable metric(y_true, y_pred, groups=...) or one "
+            f"of {_METRICS}; got {type(metric).__name__}."
+        )
+    n_boot = _check_positive_int(n_boot, "n_boot")
+    if (
+        isinstance(confidence_level, (bool, np.bool_))
+        or not isinstance(confidence_level, numbers.Real)
+        or not 0 < confidence_level < 1
+    ):
+        raise ValueError(
+            "confidence_level must be a number strictly between 0 and 1 (e.g. "
+            f"0.95); got {confidence_level!r}."
+        )
+    confidence_level = float(confidence_level)
+
+    y_true = check_labels(y_true, "y_true")
+    n_samples = y_true.shape[0]
+    if issparse(y_pred):
+        raise TypeError("y_pred is a sparse matrix; pass a dense array.")
+    try:
+        y_pred = np.asarray(y_pred)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("y_pred must be an array.") from exc
+    if y_pred.ndim not in (1, 2) or y_pred.shape[0] != n_samples:
+        raise ValueError(
+            f"y_pred has shape {y_pred.shape}; expected ({n_samples},) labels or "
+            f"({n_samples}, n_classes) probabilities, one row per example of y_true."
+        )
+    _require_groups(groups)
+    _, inverse = encode_groups(groups, n_samples)
+
+    def evaluate(rows):
+        value = metric(
+            y_true if rows is None else y_true[rows],
+            y_pred if rows is None else y_pred[rows],
+            groups=groups,
+            **metric_params,
+        )
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"metric must return a single number; it returned {value!r}."
+            ) from exc
+
+    estimate = evaluate(None)
+    # Row i of a resample is drawn among the rows of row i's group.
+    order = np.argsort(inverse, kind="stable")
+    sizes = np.bincount(inverse)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    row_start, row_size = starts[inverse], sizes[inverse]
+    rng = check_random_state(random_state)
+    samples = np.empty(n_boot)
+    for b in range(n_boot):
+        samples[b] = evaluate(order[row_start + rng.randint(0, row_size)])
+    alpha = 1.0 - confidence_level
+    low, high = np.quantile(samples, [alpha / 2, 1 - alpha / 2])
+    return Bunch(
+        estimate=estimate,
+        low=float(low),
+        high=float(high),
+        confidence_level=confidence_level,
+        samples=samples,
+    )
+
+
 # ---------------------------------------------------------------- group inference
 
 
@@ -447,16 +1053,7 @@ def infer_groups(
         )
     y_true = check_labels(y_true, "y_true")
     n_samples = y_true.shape[0]
-    if classes is None:
-        classes = np.unique(y_true)
-        where = "y_true"
-        hint = " (the labels of y_true); pass classes= with every label"
-    else:
-        classes = check_labels(classes, "classes")
-        if len(np.unique(classes)) != len(classes):
-            raise ValueError(f"classes has repeated labels: {classes!r}.")
-        where = "classes"
-        hint = ""
+    classes, where, hint = _check_classes(classes, y_true)
     y_index = label_index(y_true, classes, "y_true")
 
     arrays = []
@@ -484,15 +1081,7 @@ def infer_groups(
                 "infer_groups(y_true, pred_1, pred_2)."
             )
         if pred.ndim == 2:
-            if pred.shape[1] != len(classes):
-                raise ValueError(
-                    f"{name} has {pred.shape[1]} probability columns but there are "
-                    f"{len(classes)} classes in {where}."
-                )
-            if not is_number(pred.dtype):
-                raise ValueError(f"{name} is 2-D, so it must hold numeric scores.")
-            if not np.all(np.isfinite(pred)):
-                raise ValueError(f"{name} must not contain NaN or infinity.")
+            _check_scores(pred, name, len(classes), where)
             pred_index = np.argmax(pred, axis=1)
         else:
             pred_index = label_index(pred, classes, name, hint)
@@ -510,9 +1099,10 @@ def _check_metric(metric):
 
 
 def make_group_scorer(
-    metric: Literal["worst_group", "mean_group"] = "worst_group",
+    metric: Literal["worst_group", "mean_group", "train_weighted"] = "worst_group",
     *,
     expected_groups: ArrayLike | None = None,
+    train_groups: ArrayLike | None = None,
 ) -> Callable:
     """Scorer of a group metric that receives the true groups by metadata routing.
 
@@ -532,16 +1122,31 @@ def make_group_scorer(
 
     Parameters
     ----------
-    metric : {"worst_group", "mean_group"}, default="worst_group"
-        :func:`worst_group_accuracy` or :func:`mean_group_accuracy`.
+    metric : {"worst_group", "mean_group", "train_weighted"}, default="worst_group"
+        :func:`worst_group_accuracy`, :func:`mean_group_accuracy`, or
+        :func:`train_weighted_accuracy` (which needs ``train_groups``).
     expected_groups : array-like, default=None
         Every group a fold must contain; a fold that lacks one fails to score
         (``error_score`` of the search applies) instead of silently ignoring it.
+        Not for ``"train_weighted"``, where every group of ``train_groups`` must
+        already be present.
+    train_groups : array-like of shape (n_train_samples,) or \
+(n_train_samples, n_attributes), default=None
+        For ``metric="train_weighted"`` only, where it is required: the groups
+        of the training set, whose proportions weight the group accuracies of
+        every evaluated fold. They are fixed when the scorer is made, not taken
+        from each fold's training part.
 
     Returns
     -------
     scorer : callable ``scorer(estimator, X, y, groups=...)``
         A :func:`sklearn.metrics.make_scorer` scorer; greater is better.
+
+    Raises
+    ------
+    ValueError
+        An unknown metric, ``"train_weighted"`` without ``train_groups`` (or
+        with ``expected_groups``), or ``train_groups`` with another metric.
 
     Examples
     --------
@@ -560,10 +1165,35 @@ def make_group_scorer(
     ...                         params={"groups": groups})
     >>> cv["test_score"].shape
     (3,)
+
+    Weighting by the proportions of a training set:
+
+    >>> scorer = make_group_scorer("train_weighted", train_groups=groups)
     """
-    func = _check_metric(metric)
-    kwargs = {} if expected_groups is None else {"expected_groups": expected_groups}
-    scorer = make_scorer(func, **kwargs)
+    if metric not in _SCORER_METRICS:
+        raise ValueError(f"metric must be one of {_SCORER_METRICS}; got {metric!r}.")
+    if metric == "train_weighted":
+        if train_groups is None:
+            raise ValueError(
+                "metric='train_weighted' needs train_groups=: the group of each "
+                "training example, whose proportions weight the group accuracies."
+            )
+        if expected_groups is not None:
+            raise ValueError(
+                "expected_groups does not apply to metric='train_weighted': every "
+                "group of train_groups must already be in each evaluated fold."
+            )
+        _train_group_counts(train_groups)  # fail now rather than at every fold
+        scorer = make_scorer(train_weighted_accuracy, train_groups=train_groups)
+    else:
+        if train_groups is not None:
+            raise ValueError(
+                f"train_groups applies only to metric='train_weighted'; got "
+                f"metric={metric!r}, which does not weight the groups."
+            )
+        func = _check_metric(metric)
+        kwargs = {} if expected_groups is None else {"expected_groups": expected_groups}
+        scorer = make_scorer(func, **kwargs)
     with config_context(enable_metadata_routing=True):
         scorer.set_score_request(groups=True)
     return scorer
@@ -637,3 +1267,6 @@ def make_inferred_group_scorer(
 inferred_worst_group_scorer = make_inferred_group_scorer("worst_group")
 #: Mean group accuracy on groups from ``estimator.infer_groups(X, y)``.
 inferred_mean_group_scorer = make_inferred_group_scorer("mean_group")
+#: Worst-class accuracy (:func:`worst_class_accuracy`) of ``estimator.predict(X)``:
+#: selection without any group labels.
+worst_class_scorer = make_scorer(worst_class_accuracy)

@@ -321,6 +321,24 @@ class ShiftedLossMixin(RowDataMixin):
         with torch_seeded(self.random_state):
             return super().fit(X, y, **fit_params)
 
+    def batch_shift(self, y_true):
+        """The shift of the batch being trained or validated now, or None.
+
+        The batch's rows of ``mat_shift``. A method whose shift is computed
+        from the batch itself (logit correction's per-batch prior) overrides
+        this, and the shift reaches the loss the same way.
+
+        Parameters
+        ----------
+        y_true : torch.Tensor of shape (n_rows,)
+            The batch's labels.
+
+        Returns
+        -------
+        shift : torch.Tensor of shape (n_rows, n_classes) or None
+        """
+        return self.batch_row_data().get(SHIFT_PARAM)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The net's loss of ``f(x) + shift`` when the batch carries a shift."""
         kind = output_kind(self)
@@ -328,7 +346,7 @@ class ShiftedLossMixin(RowDataMixin):
             # BCEWithLogitsLoss needs float targets; skmat passes class indices.
             out = first_output(y_pred)
             y_true = torch.as_tensor(y_true).to(device=out.device, dtype=out.dtype)
-        shift = self.batch_row_data().get(SHIFT_PARAM)
+        shift = self.batch_shift(y_true)
         if shift is not None:
             if isinstance(y_pred, tuple):
                 y_pred = (_shifted(y_pred[0], shift, kind), *y_pred[1:])

@@ -616,6 +616,31 @@ class StackedNetMixin:
         super().__init__(*args, **kwargs)
         self.vmap = vmap
 
+    def member_nets(self, template):
+        """Standalone fitted nets, copies of ``template`` with each copy's weights.
+
+        Each net's ``history`` is a copy of the joint training's: its epochs,
+        durations and callbacks' records.
+
+        Parameters
+        ----------
+        template : skorch net
+            Unfitted, of the copies' architecture; cloned and initialised for
+            each copy.
+
+        Returns
+        -------
+        nets : list of fitted skorch nets
+            One per copy, in the stacked order.
+        """
+        nets = []
+        for state in self.module_.member_state_dicts():
+            net = clone(template).initialize()
+            net.module_.load_state_dict(state)
+            net.history = copy.deepcopy(self.history)
+            nets.append(net)
+        return nets
+
     def get_params_for_optimizer(self, prefix, named_parameters):
         """skorch's optimizer parameters, with ``foreach=True`` by default."""
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
@@ -706,9 +731,8 @@ class FoldsTogetherMixin(StackedNetMixin):
     def fold_nets(self, template):
         """K standalone fitted nets, copies of ``template`` with each copy's weights.
 
-        Each net's ``history`` is a copy of the joint training's: its epochs,
-        durations and callbacks' records; its ``train_loss`` is the sum over the
-        K copies of each one's mean loss on its own rows.
+        :meth:`~StackedNetMixin.member_nets`: each net's ``train_loss`` is the
+        sum over the K copies of each one's mean loss on its own rows.
 
         Parameters
         ----------
@@ -719,16 +743,10 @@ class FoldsTogetherMixin(StackedNetMixin):
         -------
         nets : list of fitted skorch nets
         """
-        nets = []
-        for state in self.module_.member_state_dicts():
-            net = clone(template).initialize()
-            net.module_.load_state_dict(state)
-            net.history = copy.deepcopy(self.history)
-            nets.append(net)
-        return nets
+        return self.member_nets(template)
 
 
-def unsupported_reason(net: NeuralNet) -> str | None:
+def unsupported_reason(net: NeuralNet, *, train_split: bool = False) -> str | None:
     """Why copies of ``net`` cannot be trained together, or None.
 
     Supported: any skorch classifier whose optimizer is elementwise
@@ -741,6 +759,9 @@ def unsupported_reason(net: NeuralNet) -> str | None:
     ----------
     net : skorch net
         Only its parameters are read.
+    train_split : bool, default=False
+        Whether the caller supports an internal validation split (the copies
+        of LfF, which all train on the same rows, do).
 
     Returns
     -------
@@ -756,7 +777,7 @@ def unsupported_reason(net: NeuralNet) -> str | None:
     >>> print(unsupported_reason(mlp_net(optimizer=torch.optim.LBFGS)))
     the optimizer must be elementwise (SGD, Adam, AdamW, RMSprop, Adagrad...); got LBFGS
     """
-    if net.train_split is not None:
+    if net.train_split is not None and not train_split:
         return (
             "train_split must be None (an internal validation split is not supported)"
         )

@@ -13,12 +13,17 @@ import copy
 from sklearn.linear_model import LogisticRegression
 
 from skmat import (
+    AFRClassifier,
+    DFRClassifier,
     ERMClassifier,
     GroupDROClassifier,
     GroupReweightingClassifier,
     JTTClassifier,
+    LfFClassifier,
     LogitAdjustedClassifier,
+    LogitCorrectionClassifier,
     MATClassifier,
+    XRMGroupDROClassifier,
 )
 
 #: name -> (estimator class, parameters besides ``estimator`` and ``random_state``)
@@ -37,10 +42,21 @@ TABLE = {
     "GroupDRO": (GroupDROClassifier, {}),
     "JTT": (JTTClassifier, {"first_epochs": 1}),
     "LogitAdjusted": (LogitAdjustedClassifier, {}),
+    # the rivals of the paper's Table 1, at small settings
+    "LfF": (LfFClassifier, {}),
+    "LC": (LogitCorrectionClassifier, {"bias_epochs": 1}),
+    "uLA": (LogitCorrectionClassifier, {"prior": "conditional", "bias_epochs": 1}),
+    "DFR": (DFRClassifier, {"n_refits": 2}),
+    "AFR": (AFRClassifier, {"last_layer_epochs": 10}),
+    "XRM-GroupDRO": (XRMGroupDROClassifier, {}),
 }
 
 #: Estimators whose ``fit`` needs ``groups``.
 NEEDS_GROUPS = frozenset({"GroupReweighting", "GroupDRO"})
+#: Estimators fitted with ``groups`` (DFR reads them when given).
+READS_GROUPS = NEEDS_GROUPS | {"DFR"}
+#: The rivals of the paper's Table 1 added to the table.
+RIVALS = ("LfF", "LC", "uLA", "DFR", "AFR", "XRM-GroupDRO")
 
 
 def make(name, net=None, **params):
@@ -74,3 +90,4 @@ def makers(names, net=None, params=None, variants=None):
         return maker
 
     return {name: maker_of(name) for name in names}
+

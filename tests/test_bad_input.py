@@ -26,7 +26,12 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 import torch
-from _estimators import NEEDS_GROUPS, makers
+from _estimators import (
+    NEEDS_GROUPS,
+    READS_GROUPS,
+    RIVALS,
+    makers,
+)
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -72,13 +77,14 @@ ESTIMATORS = makers(
         "GroupDRO",
         "JTT",
         "LogitAdjusted",
+        *RIVALS,
     ],
     net=tiny_net,
 )
 
 
 def fit(name, estimator, X, y, groups=None):
-    if name in NEEDS_GROUPS:
+    if name in READS_GROUPS:
         return estimator.fit(X, y, groups=G0 if groups is None else groups)
     return estimator.fit(X, y)
 

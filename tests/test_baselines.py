@@ -1,4 +1,6 @@
-"""Tests of skmat.baselines: ERM, group reweighting, GroupDRO, JTT, logit adjustment."""
+"""Tests of skmat.baselines' shared API: every baseline and rival of Table 1.
+
+The rivals' update rules against hand-computed cases are in test_rivals.py."""
 
 import contextlib
 import pickle
@@ -23,11 +25,16 @@ from skmat import MATClassifier
 from skmat.baselines import (
     GROUP_PARAM,
     WEIGHT_PARAM,
+    AFRClassifier,
+    DFRClassifier,
     ERMClassifier,
     GroupDROClassifier,
     GroupReweightingClassifier,
     JTTClassifier,
+    LfFClassifier,
     LogitAdjustedClassifier,
+    LogitCorrectionClassifier,
+    XRMGroupDROClassifier,
     _ReweightedLossMixin,
 )
 from skmat.datasets import make_spurious_classification, make_spurious_splits
@@ -36,15 +43,37 @@ from skmat.metrics import worst_group_accuracy
 from skmat.mlp import mlp_net
 from skmat.nets import RowBatch, RowDataChannel
 
+RIVALS = [
+    LfFClassifier,
+    LogitCorrectionClassifier,
+    DFRClassifier,
+    AFRClassifier,
+    XRMGroupDROClassifier,
+]
 ALL = [
     ERMClassifier,
     GroupReweightingClassifier,
     GroupDROClassifier,
     JTTClassifier,
     LogitAdjustedClassifier,
+    *RIVALS,
 ]
-GROUP_FREE = [ERMClassifier, JTTClassifier, LogitAdjustedClassifier]
+GROUP_FREE = [
+    ERMClassifier,
+    JTTClassifier,
+    LogitAdjustedClassifier,
+    LfFClassifier,
+    LogitCorrectionClassifier,
+    AFRClassifier,
+    XRMGroupDROClassifier,
+]
 NEEDS_GROUPS = [GroupReweightingClassifier, GroupDROClassifier]
+# Small settings of the rivals' own stages, for speed.
+QUICK = {
+    LogitCorrectionClassifier: {"bias_epochs": 2},
+    DFRClassifier: {"n_refits": 3},
+    AFRClassifier: {"last_layer_epochs": 30},
+}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -60,7 +89,7 @@ def _net(**params):
 
 
 def _make(cls, **params):
-    return cls(_net(), random_state=0, **params)
+    return cls(_net(), random_state=0, **{**QUICK.get(cls, {}), **params})
 
 
 @pytest.fixture(scope="module")
@@ -500,6 +529,19 @@ def test_bad_estimator_and_device(cls, data):
         (JTTClassifier, {"identification_estimator": "lr"}),
         (LogitAdjustedClassifier, {"tau": -1.0}),
         (ERMClassifier, {"random_state": "seed"}),
+        (LfFClassifier, {"q": 0.0}),
+        (LfFClassifier, {"ema_alpha": 1.0}),
+        (LfFClassifier, {"vmap": "always"}),
+        (LogitCorrectionClassifier, {"prior": "marginal"}),
+        (LogitCorrectionClassifier, {"temperature": 0.0}),
+        (LogitCorrectionClassifier, {"bias": "cv"}),
+        (LogitCorrectionClassifier, {"gce_q": 1.5}),
+        (AFRClassifier, {"gamma": -1.0}),
+        (AFRClassifier, {"last_layer_epochs": 0}),
+        (AFRClassifier, {"last_layer": 3}),
+        (DFRClassifier, {"holdout_fraction": 1.0}),
+        (DFRClassifier, {"n_refits": 0}),
+        (XRMGroupDROClassifier, {"flip_mode": "sometimes"}),
     ],
 )
 def test_invalid_parameters(cls, params, data):
@@ -550,9 +592,19 @@ def _checked_net():
     {
         "ERM": ERMClassifier(_checked_net()),
         "LogitAdjusted": LogitAdjustedClassifier(_checked_net()),
+        "LfF": LfFClassifier(_checked_net()),
+        "LC": LogitCorrectionClassifier(_checked_net()),
+        "uLA": LogitCorrectionClassifier(_checked_net(), prior="conditional"),
+        # half the rows refit the last layer: the checks' data sets are small
+        "DFR": DFRClassifier(_checked_net(), n_refits=3, holdout_fraction=0.5),
+        "AFR": AFRClassifier(_checked_net(), last_layer_epochs=50),
+        "XRM-GroupDRO": XRMGroupDROClassifier(_checked_net()),
     },
-    # Measured: ERM's net predicts the check's subsets exactly, LogitAdjusted's not.
-    {"LogitAdjusted": {"check_methods_subset_invariance": SUBSET_INVARIANCE}},
+    # Measured: ERM's net predicts the check's subsets exactly, the others not.
+    {
+        name: {"check_methods_subset_invariance": SUBSET_INVARIANCE}
+        for name in ("LogitAdjusted", "LfF", "LC", "DFR", "AFR", "XRM-GroupDRO")
+    },
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from _estimators import NEEDS_GROUPS, makers
+from _estimators import READS_GROUPS, RIVALS, makers
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
@@ -32,7 +32,7 @@ def _net():
 
 # The shared table, on the GPU; the fold nets trained together with three folds.
 ESTIMATORS = makers(
-    ["MAT-cv-net", "MAT-cv-together", "MAT-xrm", "GroupDRO"],
+    ["MAT-cv-net", "MAT-cv-together", "MAT-xrm", "GroupDRO", *RIVALS],
     net=_net,
     params={"device": "cuda"},
     variants={"MAT-cv-together": {"cv": 3}},
@@ -60,7 +60,7 @@ def test_cuda_fitted_model_predicts_the_same_in_a_cpu_only_process(tmp_path, nam
     # nets to the CPU (with a DeviceWarning) and the probabilities agree up to
     # the float32 rounding of different kernels (tolerance 1e-5).
     model = ESTIMATORS[name]()
-    if name in NEEDS_GROUPS:
+    if name in READS_GROUPS:
         model.fit(X, Y, groups=G)
     else:
         model.fit(X, Y)

@@ -19,7 +19,7 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 import torch
-from _estimators import NEEDS_GROUPS, makers
+from _estimators import READS_GROUPS, RIVALS, makers
 from _models import RowsDataset, SmallCNN, TokenBag
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
@@ -101,6 +101,7 @@ ESTIMATORS = makers(
         "GroupDRO",
         "JTT",
         "LogitAdjusted",
+        *RIVALS,
     ]
 )
 
@@ -108,7 +109,7 @@ ESTIMATORS = makers(
 def _fit_params(name):
     if name == "MAT-holdout_proba":
         return {"holdout_proba": HOLDOUT_PROBA}
-    if name in NEEDS_GROUPS:
+    if name in READS_GROUPS:
         return {"groups": GROUPS}
     return {}
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import recall_score
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
@@ -22,13 +23,19 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skmat.datasets import make_spurious_classification
 from skmat.metrics import (
     GroupAccuracyReport,
+    bootstrap_group_metric,
+    expected_calibration_error,
     group_accuracy_report,
+    group_calibration_error,
     infer_groups,
     inferred_mean_group_scorer,
     inferred_worst_group_scorer,
     make_group_scorer,
     make_inferred_group_scorer,
     mean_group_accuracy,
+    train_weighted_accuracy,
+    worst_class_accuracy,
+    worst_class_scorer,
     worst_group_accuracy,
 )
 
@@ -178,6 +185,492 @@ def test_expected_groups():
     np.testing.assert_array_equal(report.groups, [3, 1])
     np.testing.assert_allclose(report.accuracy, [0.5, 1.0])
     assert report.worst_group == 3
+
+
+# --------------------------------------------- train-weighted and worst-class accuracy
+
+
+def _three_groups():
+    """Group "a": 2 of 2 right (1.0), "b": 2 of 4 (0.5), "c": 1 of 4 (0.25)."""
+    y_true = np.array([0, 0, 1, 1, 1, 1, 0, 0, 0, 0])
+    y_pred = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 1])
+    groups = np.array(["a", "a", "b", "b", "b", "b", "c", "c", "c", "c"])
+    return y_true, y_pred, groups
+
+
+def test_train_weighted_accuracy_by_hand():
+    y_true, y_pred, groups = _three_groups()
+    # training proportions 0.6 / 0.3 / 0.1, listed in no particular order
+    train_groups = np.array(list("acabaabaab"))
+    assert [np.mean(train_groups == g) for g in "abc"] == pytest.approx([0.6, 0.3, 0.1])
+    # 0.6 * 1.0 + 0.3 * 0.5 + 0.1 * 0.25 = 0.6 + 0.15 + 0.025
+    value = train_weighted_accuracy(
+        y_true, y_pred, groups=groups, train_groups=train_groups
+    )
+    assert isinstance(value, float)
+    assert value == pytest.approx(0.775)
+    # the two other averages of the same group accuracies differ:
+    # test proportions 0.2 / 0.4 / 0.4 give (2 + 2 + 1) / 10, uniform weights
+    # (1 + 0.5 + 0.25) / 3
+    assert np.mean(y_true == y_pred) == pytest.approx(0.5)
+    assert mean_group_accuracy(y_true, y_pred, groups=groups) == pytest.approx(1.75 / 3)
+    # only the proportions matter, not the size of the training set
+    assert train_weighted_accuracy(
+        y_true, y_pred, groups=groups, train_groups=np.repeat(list("abc"), [12, 6, 2])
+    ) == pytest.approx(0.775)
+    # training proportions equal to the test ones give the plain accuracy...
+    assert train_weighted_accuracy(
+        y_true, y_pred, groups=groups, train_groups=groups
+    ) == pytest.approx(0.5)
+    # ...uniform ones the mean group accuracy
+    assert train_weighted_accuracy(
+        y_true, y_pred, groups=groups, train_groups=["c", "b", "a"]
+    ) == pytest.approx(1.75 / 3)
+
+
+def test_train_weighted_accuracy_with_two_dimensional_and_numpy_groups():
+    y_true, y_pred, groups = _three_groups()
+    code = {"a": (0, 0), "b": (0, 1), "c": (1, 1)}
+    groups_2d = np.array([code[g] for g in groups])
+    train_2d = [code[g] for g in "aaaaaabbbc"]  # a list of tuples
+    assert train_weighted_accuracy(
+        y_true, y_pred, groups=groups_2d, train_groups=train_2d
+    ) == pytest.approx(0.775)
+    # numpy integers in one and Python ints in the other are the same groups
+    ids = np.array([{"a": 0, "b": 1, "c": 2}[g] for g in groups], dtype=np.int64)
+    assert train_weighted_accuracy(
+        y_true, y_pred, groups=ids, train_groups=[0] * 6 + [1] * 3 + [2]
+    ) == pytest.approx(0.775)
+
+
+def test_train_weighted_accuracy_errors():
+    y_true, y_pred, groups = _three_groups()
+    with pytest.raises(
+        ValueError, match=r"groups contains 1 group\(s\) not in train_groups: \['c'\]"
+    ):
+        train_weighted_accuracy(y_true, y_pred, groups=groups, train_groups=["a", "b"])
+    with pytest.raises(
+        ValueError,
+        match=r"group 'd' of train_groups has no examples in the evaluated set",
+    ):
+        train_weighted_accuracy(
+            y_true, y_pred, groups=groups, train_groups=["a", "b", "c", "d"]
+        )
+    with pytest.raises(ValueError, match="train_groups is empty"):
+        train_weighted_accuracy(y_true, y_pred, groups=groups, train_groups=[])
+    with pytest.raises(ValueError, match="train_groups must be array-like"):
+        train_weighted_accuracy(y_true, y_pred, groups=groups, train_groups=3)
+    with pytest.raises(ValueError, match="train_groups.*NaN"):
+        train_weighted_accuracy(y_true, y_pred, groups=groups, train_groups=[np.nan])
+    with pytest.raises(TypeError, match="groups is required.*metadata routing"):
+        train_weighted_accuracy(y_true, y_pred, train_groups=["a", "b", "c"])
+    with pytest.raises(ValueError, match="groups has 3 entries but y_true has 10"):
+        train_weighted_accuracy(
+            y_true, y_pred, groups=["a", "b", "c"], train_groups=["a", "b", "c"]
+        )
+
+
+def test_worst_class_accuracy_on_an_imbalanced_case():
+    # "a": 5 of 6 right, "b": 2 of 3, "c": 1 of 2; plain accuracy 8 / 11
+    y_true = np.array(list("aaaaaabbbcc"))
+    y_pred = np.array(list("aaaaabbbaca"))
+    assert np.mean(y_true == y_pred) == pytest.approx(8 / 11)
+    value = worst_class_accuracy(y_true, y_pred)
+    assert isinstance(value, float)
+    assert value == pytest.approx(0.5)
+    assert value == pytest.approx(recall_score(y_true, y_pred, average=None).min())
+    assert worst_class_accuracy(y_true, y_pred, labels=["c", "a", "b"]) == 0.5
+    # a predicted label that is no class is simply wrong: "a" drops to 4 / 6
+    y_pred_z = np.array(list("zaaaabbbaca"))
+    assert worst_class_accuracy(y_true, y_pred_z, labels=list("abc")) == 0.5
+    y_pred_zz = np.array(list("zzzzabbbaca"))  # "a": 1 of 6
+    assert worst_class_accuracy(y_true, y_pred_zz) == pytest.approx(1 / 6)
+
+
+def test_worst_class_accuracy_errors():
+    y_true, y_pred = [0, 0, 1, 1], [0, 1, 1, 1]
+    with pytest.raises(
+        ValueError, match=r"class 2 of labels has no examples in the evaluated set"
+    ):
+        worst_class_accuracy(y_true, y_pred, labels=[0, 1, 2])
+    with pytest.raises(
+        ValueError, match=r"y_true contains 1 class\(es\) not in labels: \[1\]"
+    ):
+        worst_class_accuracy(y_true, y_pred, labels=[0])
+    with pytest.raises(ValueError, match="labels lists class 1 twice"):
+        worst_class_accuracy(y_true, y_pred, labels=[0, 1, 1])
+    with pytest.raises(ValueError, match="y_true .* and labels .* different types"):
+        worst_class_accuracy(y_true, y_pred, labels=["0", "1"])
+    with pytest.raises(ValueError, match="labels is empty"):
+        worst_class_accuracy(y_true, y_pred, labels=[])
+    with pytest.raises(ValueError, match="y_pred has 3 entries but y_true has 4"):
+        worst_class_accuracy(y_true, y_pred[:3])
+
+
+# -------------------------------------------------------------------- calibration
+
+# Six top-label predictions of three classes; with 2 bins:
+#   bin (0, 0.5]:   confidences 0.4 (right), 0.45 (wrong), 0.4 (right):
+#                   accuracy 2/3, mean confidence 1.25/3, gap 0.75/3 = 0.25
+#   bin (0.5, 1]:   confidences 0.9 (right), 0.8 (wrong), 0.7 (right):
+#                   accuracy 2/3, mean confidence 2.4/3, gap 0.4/3 = 2/15
+#   ECE = 3/6 * 0.25 + 3/6 * 2/15 = 1/8 + 1/15 = 23/120
+# With 1 bin: |4/6 - 3.65/6| = 0.35/6 = 7/120.
+_PROBA = np.array(
+    [
+        [0.4, 0.3, 0.3],
+        [0.2, 0.45, 0.35],
+        [0.3, 0.3, 0.4],
+        [0.9, 0.05, 0.05],
+        [0.1, 0.8, 0.1],
+        [0.0, 0.3, 0.7],
+    ]
+)
+_Y_CAL = np.array([0, 2, 2, 0, 0, 2])
+
+
+def test_expected_calibration_error_by_hand():
+    value = expected_calibration_error(_Y_CAL, _PROBA, classes=[0, 1, 2], n_bins=2)
+    assert isinstance(value, float)
+    assert value == pytest.approx(23 / 120)
+    assert expected_calibration_error(
+        _Y_CAL, _PROBA, classes=[0, 1, 2], n_bins=1
+    ) == pytest.approx(7 / 120)
+    # the columns follow classes: permuting both changes nothing
+    assert expected_calibration_error(
+        _Y_CAL, _PROBA[:, [2, 0, 1]], classes=[2, 0, 1], n_bins=2
+    ) == pytest.approx(23 / 120)
+    # string labels
+    names = np.array(["cat", "cow", "dog"])
+    assert expected_calibration_error(
+        names[_Y_CAL], _PROBA, classes=names, n_bins=2
+    ) == pytest.approx(23 / 120)
+    # the default classes: the sorted labels of y_true
+    y_two = np.array([0, 1, 0, 1])
+    proba_two = np.array([[0.875, 0.125], [0.25, 0.75], [0.375, 0.625], [0.75, 0.25]])
+    # (0.5, 0.75]: 0.75 right, 0.625 wrong, 0.75 wrong -> |1 - 2.125|;
+    # (0.75, 1]: 0.875 right -> |1 - 0.875|; (1.125 + 0.125) / 4
+    assert expected_calibration_error(y_two, proba_two, n_bins=4) == pytest.approx(
+        1.25 / 4
+    )
+
+
+def test_expected_calibration_error_bin_edges():
+    # bins (0, 0.5] and (0.5, 1]: 0.5 belongs to the first, 1.0 to the last.
+    y = [0, 1, 0]
+    proba = [[0.5, 0.5], [0.75, 0.25], [1.0, 0.0]]  # right, wrong, right
+    # (0, 0.5]: |1 - 0.5| = 0.5; (0.5, 1]: |1 - 1.75| = 0.75; (0.5 + 0.75) / 3
+    # (were 0.5 in the upper bin: |2 - 2.25| / 3 = 1/12)
+    assert expected_calibration_error(y, proba, n_bins=2) == pytest.approx(1.25 / 3)
+    # with 4 bins, 0.75 is in (0.5, 0.75] and 0.8 in (0.75, 1]:
+    # |0 - 0.75| + |1 - 0.8| over 2 (were they in one bin: |1 - 1.55| / 2)
+    y, proba = [1, 0], [[0.75, 0.25], [0.8, 0.2]]
+    assert expected_calibration_error(y, proba, n_bins=4) == pytest.approx(0.95 / 2)
+    # calibrated: confidence 0.75 and 3 of 4 right, in any number of bins
+    y, proba = [0, 0, 0, 1], [[0.75, 0.25]] * 4
+    for n_bins in (1, 3, 15, 100):
+        assert expected_calibration_error(y, proba, n_bins=n_bins) == 0.0
+    # a confident and always wrong model
+    assert expected_calibration_error([1, 1], [[1.0, 0.0]] * 2, classes=[0, 1]) == 1.0
+
+
+def test_expected_calibration_error_errors():
+    y = np.array([0, 1, 1])
+    proba = np.array([[0.6, 0.4], [0.3, 0.7], [0.2, 0.8]])
+    with pytest.raises(ValueError, match=r"n_bins must be an integer >= 1; got 0"):
+        expected_calibration_error(y, proba, n_bins=0)
+    with pytest.raises(ValueError, match=r"n_bins must be an integer >= 1; got 2.5"):
+        expected_calibration_error(y, proba, n_bins=2.5)
+    with pytest.raises(ValueError, match=r"n_bins must be an integer >= 1; got True"):
+        expected_calibration_error(y, proba, n_bins=True)
+    with pytest.raises(
+        ValueError, match="y_proba has 3 probability columns but there are 2 classes"
+    ):
+        expected_calibration_error(y, np.full((3, 3), 1 / 3))
+    with pytest.raises(
+        ValueError, match="y_proba has 2 probability columns but there are 3 classes"
+    ):
+        expected_calibration_error(y, proba, classes=[0, 1, 2])
+    with pytest.raises(
+        ValueError, match=r"y_proba has shape \(3,\); expected \(3, 2\)"
+    ):
+        expected_calibration_error(y, proba[:, 0])
+    with pytest.raises(
+        ValueError, match=r"y_proba has shape \(2, 2\); expected \(3, 2\)"
+    ):
+        expected_calibration_error(y, proba[:2])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        expected_calibration_error(y, proba * 2)
+    with pytest.raises(ValueError, match="y_proba must not contain NaN"):
+        expected_calibration_error(y, np.where(proba > 0.7, np.nan, proba))
+    with pytest.raises(ValueError, match=r"y_true contains label\(s\) \[5\]"):
+        expected_calibration_error([0, 5, 1], proba, classes=[0, 1])
+    with pytest.raises(ValueError, match="classes has repeated labels"):
+        expected_calibration_error(y, proba, classes=[0, 0])
+    with pytest.raises(ValueError, match="y_true is empty"):
+        expected_calibration_error([], np.empty((0, 2)))
+
+
+def test_group_calibration_error():
+    # rows 0-2 (group 1) fill the lower bin, rows 3-5 (group 0) the upper one:
+    # group 1: |2 - 1.25| / 3 = 0.25; group 0: |2 - 2.4| / 3 = 2/15
+    groups = np.array([1, 1, 1, 0, 0, 0])
+    errors = group_calibration_error(
+        _Y_CAL, _PROBA, groups=groups, classes=[0, 1, 2], n_bins=2
+    )
+    assert list(errors) == [0, 1]  # sorted group order
+    assert all(type(key) is int for key in errors)
+    assert errors[0] == pytest.approx(2 / 15)
+    assert errors[1] == pytest.approx(0.25)
+    # each group's error is the ECE of its rows, with the same classes
+    for g in (0, 1):
+        assert errors[g] == pytest.approx(
+            expected_calibration_error(
+                _Y_CAL[groups == g], _PROBA[groups == g], classes=[0, 1, 2], n_bins=2
+            )
+        )
+    # 2-D groups give tuple keys; string groups their strings
+    two_d = group_calibration_error(
+        _Y_CAL,
+        _PROBA,
+        groups=np.column_stack([groups, groups]),
+        classes=[0, 1, 2],
+        n_bins=2,
+    )
+    assert two_d == pytest.approx({(0, 0): 2 / 15, (1, 1): 0.25})
+    named = group_calibration_error(
+        _Y_CAL,
+        _PROBA,
+        groups=np.where(groups == 1, "low", "high"),
+        classes=[0, 1, 2],
+        n_bins=2,
+    )
+    assert list(named) == ["high", "low"]
+    # no example of class 1: the default classes (0 and 2) miss a column
+    with pytest.raises(
+        ValueError, match="3 probability columns but there are 2 classes in y_true"
+    ):
+        group_calibration_error(_Y_CAL, _PROBA, groups=groups)
+    with pytest.raises(ValueError, match="groups has 5 entries but y_true has 6"):
+        group_calibration_error(_Y_CAL, _PROBA, groups=groups[:5], classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="n_bins must be an integer >= 1"):
+        group_calibration_error(_Y_CAL, _PROBA, groups=groups, n_bins=-1)
+
+
+# ---------------------------------------------------------------------- bootstrap
+
+
+def _noisy_groups(n_per_group=(50, 30, 20), accuracy=(0.9, 0.7, 0.6), seed=0):
+    rng = np.random.RandomState(seed)
+    groups = np.repeat(np.arange(len(n_per_group)), n_per_group)
+    y_true = rng.randint(2, size=len(groups))
+    right = rng.uniform(size=len(groups)) < np.asarray(accuracy)[groups]
+    return y_true, np.where(right, y_true, 1 - y_true), groups
+
+
+def test_bootstrap_is_reproducible_and_brackets_the_estimate():
+    y_true, y_pred, groups = _noisy_groups()
+    result = bootstrap_group_metric(
+        worst_group_accuracy, y_true, y_pred, groups=groups, n_boot=300, random_state=0
+    )
+    assert set(result) == {"estimate", "low", "high", "confidence_level", "samples"}
+    assert result.estimate == worst_group_accuracy(y_true, y_pred, groups=groups)
+    assert result.samples.shape == (300,)
+    assert result.confidence_level == 0.95
+    assert result.low <= result.estimate <= result.high
+    assert result.low < result.high
+    assert [result.low, result.high] == pytest.approx(
+        np.quantile(result.samples, [0.025, 0.975])
+    )
+    again = bootstrap_group_metric(
+        worst_group_accuracy, y_true, y_pred, groups=groups, n_boot=300, random_state=0
+    )
+    np.testing.assert_array_equal(again.samples, result.samples)
+    assert (again.low, again.high) == (result.low, result.high)
+    # a RandomState seeded the same draws the same; another seed draws others
+    same = bootstrap_group_metric(
+        worst_group_accuracy,
+        y_true,
+        y_pred,
+        groups=groups,
+        n_boot=300,
+        random_state=np.random.RandomState(0),
+    )
+    np.testing.assert_array_equal(same.samples, result.samples)
+    other = bootstrap_group_metric(
+        worst_group_accuracy, y_true, y_pred, groups=groups, n_boot=300, random_state=1
+    )
+    assert not np.array_equal(other.samples, result.samples)
+    # the names are the metrics
+    named = bootstrap_group_metric(
+        "worst_group", y_true, y_pred, groups=groups, n_boot=300, random_state=0
+    )
+    np.testing.assert_array_equal(named.samples, result.samples)
+    mean = bootstrap_group_metric(
+        "mean_group", y_true, y_pred, groups=groups, n_boot=300, random_state=0
+    )
+    assert mean.estimate == mean_group_accuracy(y_true, y_pred, groups=groups)
+    assert np.all(mean.samples >= result.samples)  # mean >= worst on each resample
+    # a narrower coverage gives a narrower interval from the same samples
+    narrow = bootstrap_group_metric(
+        "worst_group",
+        y_true,
+        y_pred,
+        groups=groups,
+        n_boot=300,
+        confidence_level=0.5,
+        random_state=0,
+    )
+    assert result.low <= narrow.low <= narrow.high <= result.high
+    assert [narrow.low, narrow.high] == pytest.approx(
+        np.quantile(result.samples, [0.25, 0.75])
+    )
+
+
+def test_bootstrap_resamples_with_replacement_within_each_group():
+    groups = np.repeat(["a", "b", "c"], [7, 4, 1])
+    n = len(groups)
+    calls = []
+
+    def rows_metric(y_true, y_pred, *, groups):
+        rows = np.asarray(y_pred)  # the predictions are the row numbers
+        calls.append(rows)
+        assert np.array_equal(y_true, 100 + rows)  # y_true taken at the same rows
+        return float(np.mean(groups[rows] == groups))  # same group at each row
+
+    def size_of_b(y_true, y_pred, *, groups):
+        return float(np.sum(groups[np.asarray(y_pred)] == "b"))
+
+    ids = np.arange(n)
+    result = bootstrap_group_metric(
+        rows_metric, 100 + ids, ids, groups=groups, n_boot=50, random_state=0
+    )
+    assert len(calls) == 51  # the estimate, then each resample
+    np.testing.assert_array_equal(calls[0], ids)
+    np.testing.assert_array_equal(result.samples, np.ones(50))
+    for rows in calls[1:]:
+        np.testing.assert_array_equal(
+            np.bincount(np.searchsorted(["a", "b", "c"], groups[rows])), [7, 4, 1]
+        )
+        assert rows[-1] == n - 1  # a group of one is always its own row
+    # with replacement: some rows repeat, and the resamples differ
+    assert any(len(np.unique(rows)) < n for rows in calls[1:])
+    assert len({tuple(rows) for rows in calls[1:]}) > 1
+    sizes = bootstrap_group_metric(
+        size_of_b, ids, ids, groups=groups, n_boot=50, random_state=0
+    )
+    np.testing.assert_array_equal(sizes.samples, np.full(50, 4.0))
+    assert sizes.low == sizes.high == sizes.estimate == 4.0
+
+
+def test_bootstrap_of_probabilities_and_metric_params():
+    rng = np.random.RandomState(0)
+    groups = np.repeat([0, 1], [40, 20])
+    y_true = rng.randint(3, size=60)
+    proba = rng.dirichlet(np.ones(3), size=60)
+    proba[np.arange(60), y_true] += 1.0  # argmax is the true label
+    proba /= proba.sum(axis=1, keepdims=True)
+
+    def argmax_right(y_true, y_proba, *, groups):
+        return float(np.mean(np.argmax(y_proba, axis=1) == y_true))
+
+    result = bootstrap_group_metric(
+        argmax_right, y_true, proba, groups=groups, n_boot=30, random_state=0
+    )
+    # rows of y_true and of the 2-D y_pred are taken together
+    np.testing.assert_array_equal(result.samples, np.ones(30))
+
+    def worst_group_ece(y_true, y_proba, *, groups, **params):
+        return max(
+            group_calibration_error(y_true, y_proba, groups=groups, **params).values()
+        )
+
+    ece = bootstrap_group_metric(
+        worst_group_ece,
+        y_true,
+        proba,
+        groups=groups,
+        n_boot=30,
+        random_state=0,
+        classes=[0, 1, 2],
+        n_bins=5,
+    )
+    assert ece.estimate == pytest.approx(
+        worst_group_ece(y_true, proba, groups=groups, classes=[0, 1, 2], n_bins=5)
+    )
+    assert np.ptp(ece.samples) > 0
+    # train_groups reaches train_weighted_accuracy unchanged
+    y_pred = np.argmax(proba, axis=1)
+    y_pred[:10] = (y_pred[:10] + 1) % 3  # group 0: 30 of 40 right, group 1: all
+    weighted = bootstrap_group_metric(
+        train_weighted_accuracy,
+        y_true,
+        y_pred,
+        groups=groups,
+        n_boot=30,
+        random_state=0,
+        train_groups=[0, 1, 1, 1],
+    )
+    assert weighted.estimate == pytest.approx(0.25 * 0.75 + 0.75 * 1.0)
+
+
+def test_bootstrap_interval_narrows_with_more_rows():
+    # group 0: 30 of 40 right, group 1: 12 of 20 right (the worst, 0.6)
+    groups = np.repeat([0, 1], [40, 20])
+    y_true = np.zeros(60, dtype=int)
+    y_pred = np.r_[np.zeros(30), np.ones(10), np.zeros(12), np.ones(8)].astype(int)
+
+    def width(repeat):
+        result = bootstrap_group_metric(
+            "worst_group",
+            np.tile(y_true, repeat),
+            np.tile(y_pred, repeat),
+            groups=np.tile(groups, repeat),
+            n_boot=300,
+            random_state=0,
+        )
+        assert result.estimate == pytest.approx(0.6)
+        assert result.low <= 0.6 <= result.high
+        return result.high - result.low
+
+    small, large = width(1), width(10)
+    # the spread shrinks as 1 / sqrt(n): about 3.2 times narrower
+    assert 0 < large < 0.5 * small
+
+
+def test_bootstrap_errors():
+    y_true, y_pred, groups = [0, 1, 0, 1], [0, 1, 1, 1], [0, 0, 1, 1]
+    for n_boot in (0, -3, 1.5, True, "10"):
+        with pytest.raises(ValueError, match="n_boot must be an integer >= 1"):
+            bootstrap_group_metric(
+                "worst_group", y_true, y_pred, groups=groups, n_boot=n_boot
+            )
+    for level in (0, 1, 1.5, -0.1, 95, True, "0.95", None):
+        with pytest.raises(
+            ValueError, match="confidence_level must be a number strictly between 0"
+        ):
+            bootstrap_group_metric(
+                "worst_group", y_true, y_pred, groups=groups, confidence_level=level
+            )
+    with pytest.raises(ValueError, match=r"metric must be a callable.*'mean_group'"):
+        bootstrap_group_metric("best_group", y_true, y_pred, groups=groups)
+    with pytest.raises(ValueError, match="metric must be a callable"):
+        bootstrap_group_metric(3, y_true, y_pred, groups=groups)
+    with pytest.raises(ValueError, match=r"y_pred has shape \(3,\); expected \(4,\)"):
+        bootstrap_group_metric("worst_group", y_true, y_pred[:3], groups=groups)
+    with pytest.raises(ValueError, match="groups has 3 entries but y_true has 4"):
+        bootstrap_group_metric("worst_group", y_true, y_pred, groups=groups[:3])
+    with pytest.raises(TypeError, match="groups is required"):
+        bootstrap_group_metric("worst_group", y_true, y_pred, groups=None)
+    with pytest.raises(ValueError, match="metric must return a single number"):
+        bootstrap_group_metric(
+            lambda yt, yp, groups: {"a": 1.0}, y_true, y_pred, groups=groups
+        )
+    one = bootstrap_group_metric(
+        "worst_group", y_true, y_pred, groups=groups, n_boot=1, random_state=0
+    )
+    assert one.samples.shape == (1,)
+    assert one.low == one.high == one.samples[0]
 
 
 # ---------------------------------------------------------------- group inference
@@ -410,6 +903,135 @@ def test_group_scorer_is_picklable_and_checks_metric():
         make_group_scorer("best_group")
     with pytest.raises(ValueError, match="metric must be one of"):
         make_inferred_group_scorer("accuracy")
+
+
+def test_train_weighted_scorer_in_cross_validate():
+    X, y, groups = _shortcut_problem()
+    balanced = np.repeat([0, 1, 2, 3], 5)  # uniform training proportions
+    cv = StratifiedKFold(3)
+    with routing():
+        result = cross_validate(
+            LogisticRegression(),
+            X,
+            y,
+            cv=cv,
+            scoring={
+                "train": make_group_scorer("train_weighted", train_groups=groups),
+                "balanced": make_group_scorer("train_weighted", train_groups=balanced),
+            },
+            params={"groups": groups},
+            return_estimator=True,
+        )
+    for (_, test), model, train, uniform in zip(
+        cv.split(X, y),
+        result["estimator"],
+        result["test_train"],
+        result["test_balanced"],
+    ):
+        y_pred = model.predict(X[test])
+        assert train == pytest.approx(
+            train_weighted_accuracy(
+                y[test], y_pred, groups=groups[test], train_groups=groups
+            )
+        )
+        # uniform weights: the mean group accuracy, far from the plain accuracy
+        assert uniform == pytest.approx(
+            mean_group_accuracy(y[test], y_pred, groups=groups[test])
+        )
+        assert uniform < np.mean(y_pred == y[test]) - 0.05
+    assert np.all(result["test_train"] > result["test_balanced"])
+
+
+def test_train_weighted_scorer_errors():
+    X, y, groups = _shortcut_problem(n=90)
+    with pytest.raises(ValueError, match=r"metric='train_weighted' needs train_groups"):
+        make_group_scorer("train_weighted")
+    with pytest.raises(
+        ValueError, match=r"train_groups applies only to metric='train_weighted'"
+    ):
+        make_group_scorer("worst_group", train_groups=groups)
+    with pytest.raises(ValueError, match=r"train_groups applies only"):
+        make_group_scorer("mean_group", train_groups=groups)
+    with pytest.raises(ValueError, match="expected_groups does not apply"):
+        make_group_scorer(
+            "train_weighted", train_groups=groups, expected_groups=[0, 1, 2, 3]
+        )
+    with pytest.raises(ValueError, match="train_groups is empty"):
+        make_group_scorer("train_weighted", train_groups=[])
+    with pytest.raises(ValueError, match=r"metric must be one of .*'train_weighted'"):
+        make_group_scorer("train_average", train_groups=groups)
+    scorer = pickle.loads(
+        pickle.dumps(make_group_scorer("train_weighted", train_groups=groups))
+    )
+    assert scorer._get_metadata_request().score.requests == {"groups": True}
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(TypeError, match="metadata routing"):
+        scorer(model, X, y)  # no routing: no groups
+    with routing():  # the training proportions are those of X: plain accuracy
+        assert scorer(model, X, y, groups=groups) == pytest.approx(
+            group_accuracy_report(y, model.predict(X), groups=groups).overall_accuracy
+        )
+    # a training group that a fold lacks fails loudly
+    with routing():
+        with pytest.raises(
+            ValueError, match=r"of train_groups has no examples in the evaluated.*4\]"
+        ):
+            cross_validate(
+                LogisticRegression(),
+                X,
+                y,
+                cv=3,
+                scoring=make_group_scorer(
+                    "train_weighted", train_groups=np.r_[groups, 4]
+                ),
+                params={"groups": groups},
+                error_score="raise",
+            )
+
+
+def _imbalanced_problem(n=400, seed=0):
+    """10% of class 1, one feature that overlaps between the classes."""
+    rng = np.random.RandomState(seed)
+    y = (rng.uniform(size=n) < 0.1).astype(int)
+    return (1.5 * y + rng.normal(size=n))[:, None], y
+
+
+def test_worst_class_scorer_in_grid_search():
+    X, y = _imbalanced_problem()
+    grid = {"class_weight": [None, "balanced"]}
+    cv = StratifiedKFold(3)
+    # plain accuracy keeps the model that neglects the minority class...
+    by_accuracy = GridSearchCV(LogisticRegression(), grid, cv=cv).fit(X, y)
+    assert by_accuracy.best_params_ == {"class_weight": None}
+    # ...the worst-class accuracy, with no groups at all, reweights
+    search = GridSearchCV(
+        LogisticRegression(), grid, scoring=worst_class_scorer, cv=cv
+    ).fit(X, y)
+    assert search.best_params_ == {"class_weight": "balanced"}
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[0] < 0.3 < 0.6 < scores[1]
+    expected = [
+        worst_class_accuracy(
+            y[test],
+            LogisticRegression(class_weight="balanced")
+            .fit(X[train], y[train])
+            .predict(X[test]),
+        )
+        for train, test in cv.split(X, y)
+    ]
+    assert scores[1] == pytest.approx(np.mean(expected))
+    model = search.best_estimator_
+    assert worst_class_scorer(model, X, y) == pytest.approx(
+        worst_class_accuracy(y, model.predict(X))
+    )
+    assert pickle.loads(pickle.dumps(worst_class_scorer))(model, X, y) == (
+        worst_class_scorer(model, X, y)
+    )
+    with routing():  # needs no metadata, so routing changes nothing
+        routed = GridSearchCV(
+            LogisticRegression(), grid, scoring=worst_class_scorer, cv=cv
+        ).fit(X, y)
+    np.testing.assert_allclose(routed.cv_results_["mean_test_score"], scores)
 
 
 class ShortcutRuleClassifier(ClassifierMixin, BaseEstimator):

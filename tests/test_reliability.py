@@ -24,7 +24,12 @@ import numpy as np
 import pytest
 import sklearn
 import torch
-from _estimators import NEEDS_GROUPS, makers
+from _estimators import (
+    NEEDS_GROUPS,
+    READS_GROUPS,
+    RIVALS,
+    makers,
+)
 from _threads import torch_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -62,6 +67,7 @@ ESTIMATORS = makers(
         "GroupDRO",
         "JTT",
         "LogitAdjusted",
+        *RIVALS,
     ],
     net=tiny_net,
     variants={"MAT-cv": {"cv": 3}, "MAT-cv-net": {"cv": 3}},
@@ -69,7 +75,7 @@ ESTIMATORS = makers(
 
 
 def fit(name, estimator, X=X0, y=Y0, groups=None):
-    if name in NEEDS_GROUPS:
+    if name in READS_GROUPS:
         if groups is None:
             groups = G0 if len(y) == len(G0) else G1
         return estimator.fit(X, y, groups=groups)
@@ -196,6 +202,7 @@ FINAL_TRAINING = [
     "ERM",
     "JTT",
     "LogitAdjusted",
+    *RIVALS,
 ]
 
 
