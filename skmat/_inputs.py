@@ -35,6 +35,7 @@ from ._errors import naming
 
 __all__ = [
     "check_fit_X",
+    "check_labelled_X",
     "check_X",
     "check_rows",
     "n_rows",
@@ -347,6 +348,19 @@ def net_input(X):
 def check_fit_X(estimator, X):
     """:func:`check_X` for ``fit``: resets ``n_features_in_``, needs 2 rows."""
     return check_X(estimator, X, reset=True, ensure_min_samples=2)
+
+
+def check_labelled_X(estimator, X, y):
+    """:func:`check_X` for a labelled set of a fitted estimator (``infer_groups``):
+    ``y`` must hold one label per row of ``X``."""
+    X = check_X(estimator, X)
+    n_labels = len(y) if hasattr(y, "__len__") else None
+    if n_labels != n_rows(X):
+        raise ValueError(
+            f"y must hold one label per row of X ({n_rows(X)}); got "
+            f"{'no sequence' if n_labels is None else f'{n_labels} labels'}."
+        )
+    return X
 
 
 def check_fit_data(estimator, X, y):

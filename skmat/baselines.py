@@ -92,7 +92,7 @@ from ._devices import check_device
 from ._encoding import encode_groups
 from ._inputs import (
     check_fit_data,
-    check_X,
+    check_labelled_X,
     for_nets,
     largest_magnitude,
     n_rows,
@@ -810,16 +810,20 @@ class _BatchPriorMixin:
         super().__init__(*args, **kwargs)
         self.bias_prior = bias_prior
 
-    def batch_shift(self, y_true):
-        """``log(q_i @ P + 1e-6)`` of the batch's rows (see the class)."""
-        q = self.batch_row_data().get(BIAS_PARAM)
-        if q is None:
-            return super().batch_shift(y_true)
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, after checking ``bias_prior``."""
         if self.bias_prior not in ("joint", "conditional"):
             raise ValueError(
                 "bias_prior must be 'joint' or 'conditional'; got "
                 f"{self.bias_prior!r}."
             )
+        return super().fit_loop(X, y, epochs, **fit_params)
+
+    def batch_shift(self, y_true):
+        """``log(q_i @ P + 1e-6)`` of the batch's rows (see the class)."""
+        q = self.batch_row_data().get(BIAS_PARAM)
+        if q is None:
+            return super().batch_shift(y_true)
         y = torch.as_tensor(y_true).to(device=q.device).long()
         onehot = torch.nn.functional.one_hot(y, q.shape[1]).to(q.dtype)
         joint = q.T @ onehot / max(len(y), 1)  # J[k, c]
@@ -1266,18 +1270,7 @@ class _LastLayerBaseline(_BaseNetBaseline):
                     "network)."
                 )
             return np.flatnonzero(~mask), np.flatnonzero(mask)
-        rows = np.arange(n)
-        try:
-            parts = train_test_split(
-                rows,
-                test_size=self.holdout_fraction,
-                stratify=strata,
-                random_state=seed,
-            )
-        except ValueError:  # a stratum too small to split: split at random
-            parts = train_test_split(
-                rows, test_size=self.holdout_fraction, random_state=seed
-            )
+        parts = _split(strata, self.holdout_fraction, seed)
         # In the data's order: the stages see their rows as the user gave them.
         return tuple(np.sort(part) for part in parts)
 
@@ -1425,7 +1418,7 @@ class DFRClassifier(_LastLayerBaseline):
         scaler = StandardScaler(with_mean=intercept).fit(features)
         Z = scaler.transform(features)
         self._log(f"stage 2: L1 logistic regression on {len(second)} rows")
-        half_a, half_b = _halves(g2, rng)
+        half_a, half_b = _split(g2, 0.5, rng.randint(SEED_SPACE))
         if len(np.unique(y2[half_a])) < len(self.classes_):
             raise ValueError(
                 "DFR chooses C on two halves of the last-layer rows, each of which "
@@ -1796,13 +1789,7 @@ class XRMGroupDROClassifier(GroupDROClassifier):
         (200,)
         """
         check_is_fitted(self)
-        X = check_X(self, X)
-        n_labels = len(y) if hasattr(y, "__len__") else None
-        if n_labels != n_rows(X):
-            raise ValueError(
-                f"y must hold one label per row of X ({n_rows(X)}); got "
-                f"{'no sequence' if n_labels is None else f'{n_labels} labels'}."
-            )
+        X = check_labelled_X(self, X, y)
         twins = self.xrm_.predict_proba_twins(for_nets(X))
         return infer_groups(y, twins, classes=self.classes_)
 
@@ -1839,14 +1826,16 @@ def afr_weights(p_true: ArrayLike, y: ArrayLike, gamma: float) -> np.ndarray:
     return weights / len(present)
 
 
-def _halves(groups, rng):
-    """Two halves of the rows, stratified by group where every group allows it."""
-    rows = np.arange(len(groups))
-    seed = rng.randint(SEED_SPACE)
+def _split(strata, test_size, seed):
+    """Row indices in two parts, stratified by ``strata`` where every stratum
+    allows it (a stratum too small to split: at random)."""
+    rows = np.arange(len(strata))
     try:
-        return train_test_split(rows, test_size=0.5, stratify=groups, random_state=seed)
+        return train_test_split(
+            rows, test_size=test_size, stratify=strata, random_state=seed
+        )
     except ValueError:
-        return train_test_split(rows, test_size=0.5, random_state=seed)
+        return train_test_split(rows, test_size=test_size, random_state=seed)
 
 
 def _balanced(rows, groups, rng):

@@ -32,7 +32,25 @@ from skorch import NeuralNet
 from ._outputs import class_logits, first_output, per_example_losses
 from .factory import as_mat_net
 
-__all__ = ["gce_weights", "GCELossMixin", "as_gce_net"]
+__all__ = ["check_gce_q", "gce_weights", "GCELossMixin", "as_gce_net"]
+
+
+def check_gce_q(q: Any, name: str = "gce_q") -> float:
+    """GCE's exponent ``q`` as a float in (0, 1], or a ValueError naming ``name``.
+
+    Examples
+    --------
+    >>> from skmat.bias import check_gce_q
+    >>> check_gce_q(0.7)
+    0.7
+    >>> check_gce_q(0, "q")
+    Traceback (most recent call last):
+    ...
+    ValueError: q must be a float in (0, 1]; got 0.
+    """
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
+        raise ValueError(f"{name} must be a float in (0, 1]; got {q!r}.")
+    return float(q)
 
 
 def gce_weights(net: NeuralNet, y_pred: Any, y_true: torch.Tensor, q: float):
@@ -88,11 +106,14 @@ class GCELossMixin:
         super().__init__(*args, **kwargs)
         self.gce_q = gce_q
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, after checking ``gce_q``."""
+        check_gce_q(self.gce_q)
+        return super().fit_loop(X, y, epochs, **fit_params)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The GCE-weighted mean of the net's per-example losses."""
         q = self.gce_q
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
-            raise ValueError(f"gce_q must be a float in (0, 1]; got {q!r}.")
         losses = per_example_losses(
             super().get_loss, self, y_pred, y_true, X=X, training=training
         )

@@ -40,7 +40,7 @@ import torch
 from skorch import NeuralNet
 
 from ._outputs import per_example_losses
-from .bias import gce_weights
+from .bias import check_gce_q, gce_weights
 from .factory import as_mat_net
 from .nets import ShiftedLossMixin
 from .together import (
@@ -107,9 +107,8 @@ class LfFMixin(StackedNetMixin):
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, with LfF's per-row state (the loss averages)."""
-        q, alpha = self.gce_q, self.ema_alpha
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
-            raise ValueError(f"gce_q must be a float in (0, 1]; got {q!r}.")
+        check_gce_q(self.gce_q)
+        alpha = self.ema_alpha
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
             raise ValueError(f"ema_alpha must be a float in [0, 1); got {alpha!r}.")
         if not 0 <= alpha < 1:

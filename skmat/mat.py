@@ -27,7 +27,7 @@ from skorch import NeuralNet
 from ._checks import check_trained
 from ._devices import check_device, is_accelerator
 from ._encoding import python_value
-from ._inputs import check_fit_data, check_X, for_nets, n_rows, splitter_X
+from ._inputs import check_fit_data, check_labelled_X, for_nets, n_rows, splitter_X
 from ._prediction import NetClassifierMixin
 from ._seeding import seed_estimator, spawn_seeds
 from ._transaction import fit_transaction
@@ -572,13 +572,7 @@ class MATClassifier(
         (300,)
         """
         check_is_fitted(self)
-        X = check_X(self, X)
-        n_labels = len(y) if hasattr(y, "__len__") else None
-        if n_labels != n_rows(X):
-            raise ValueError(
-                f"y must hold one label per row of X ({n_rows(X)}); got "
-                f"{'no sequence' if n_labels is None else f'{n_labels} labels'}."
-            )
+        X = check_labelled_X(self, X, y)
         if hasattr(self, "xrm_"):
             predictions = self.xrm_.predict_proba_twins(X)
         elif hasattr(self, "holdout_estimators_"):
