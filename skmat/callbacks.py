@@ -57,7 +57,15 @@ class GroupAccuracyCallback(Callback):
       (groups are plain Python values: ints, strings, tuples for 2-D groups);
     * ``f"{name}_worst_group_acc"``: the smallest of those accuracies, a float
       that other callbacks can monitor, e.g.
-      ``EarlyStopping(monitor="valid_worst_group_acc", lower_is_better=False)``.
+      ``EarlyStopping(monitor="valid_worst_group_acc", lower_is_better=False)``;
+    * ``f"{name}_acc"``: the accuracy over all of ``X``;
+    * ``f"{name}_worst_group_acc_best"``: ``True`` when this epoch's pair
+      (worst-group accuracy, accuracy) is at least that of every earlier epoch
+      (ties in the worst group go to the higher accuracy, then to the later
+      epoch), the flag skorch's ``Checkpoint`` monitors: with
+      ``Checkpoint(monitor="valid_worst_group_acc_best", load_best=True)`` the
+      net keeps the last epoch where validation worst-group accuracy peaked, the
+      paper's model selection.
 
     With ``verbose=1``, skorch's printed table shows both; the dict prints
     compactly (``a=0.98 b=0.51``, a :class:`GroupAccuracies`).
@@ -245,4 +253,24 @@ class GroupAccuracyCallback(Callback):
             for g, a in zip(self.groups_, accuracy, strict=True)
         )
         net.history.record(self.history_key_, record)
-        net.history.record(f"{self.name}_worst_group_acc", float(accuracy.min()))
+        worst = float(accuracy.min())
+        overall = float(correct.sum() / self.group_count_.sum())
+        net.history.record(f"{self.name}_worst_group_acc", worst)
+        net.history.record(f"{self.name}_acc", overall)
+        net.history.record(f"{self.name}_worst_group_acc_best", self._is_best(net))
+
+    def _is_best(self, net):
+        """Whether this epoch's (worst-group, overall) accuracy is the best yet.
+
+        Compared as a pair, so a tie in worst-group accuracy goes to the higher
+        overall accuracy, and with ``>=``: of equal epochs the latest wins (the
+        authors' rule, "the last checkpoint where the criterion peaks").
+        """
+        keys = (f"{self.name}_worst_group_acc", f"{self.name}_acc")
+        current = tuple(net.history[-1, key] for key in keys)
+        earlier = [
+            tuple(epoch[key] for key in keys)
+            for epoch in net.history[:-1]
+            if all(key in epoch for key in keys)
+        ]
+        return not earlier or current >= max(earlier)

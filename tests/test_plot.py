@@ -567,6 +567,50 @@ def test_callback_records_group_accuracies_every_epoch():
     assert worst == pytest.approx([min(r.values()) for r in records])
 
 
+def test_callback_best_flag_is_the_last_peak_of_worst_then_overall_accuracy():
+    X, y, groups = tiny_data()
+    net = linear_net(
+        max_epochs=12,
+        lr=0.5,
+        callbacks=[GroupAccuracyCallback(X, y, groups, name="valid")],
+    ).fit(X, y)
+    pairs = list(
+        zip(net.history[:, "valid_worst_group_acc"], net.history[:, "valid_acc"])
+    )
+    assert net.history[:, "valid_acc"][-1] == pytest.approx(
+        np.mean(net.predict(X) == y)
+    )
+    expected = [pair >= max(pairs[: i + 1]) for i, pair in enumerate(pairs)]
+    assert net.history[:, "valid_worst_group_acc_best"] == expected
+    assert expected[0] is True
+
+
+def test_callback_drives_skorch_checkpoint_to_the_best_epoch(tmp_path):
+    from skorch.callbacks import Checkpoint
+
+    X, y, groups = tiny_data()
+    # Scored on flipped labels, the net is best before it learns: the peak is
+    # early, so restoring it is visible.
+    flipped = 1 - y
+    checkpoint = Checkpoint(
+        monitor="valid_worst_group_acc_best",
+        dirname=str(tmp_path),
+        f_optimizer=None,
+        f_criterion=None,
+        f_history=None,
+        load_best=True,
+    )
+    callbacks = [GroupAccuracyCallback(X, flipped, groups, name="valid"), checkpoint]
+    net = linear_net(max_epochs=12, lr=2.0, callbacks=callbacks).fit(X, y)
+    flags = net.history[:, "valid_worst_group_acc_best"]
+    best_epoch = max(i for i, flag in enumerate(flags) if flag)
+    assert best_epoch < len(flags) - 1
+    # The restored weights predict what the best epoch recorded.
+    record = net.history[best_epoch, "valid_group_acc"]
+    report = group_accuracy_report(flipped, net.predict(X), groups=groups)
+    assert record == pytest.approx(dict(zip(report.groups.tolist(), report.accuracy)))
+
+
 def test_callback_does_not_change_training():
     X, y, groups = tiny_data()
 
