@@ -17,6 +17,12 @@ its ``input_ids`` and ``attention_mask`` go to the network in a
 a pretrained model, skorch's ``HuggingfacePretrainedTokenizer`` and
 ``BertForSequenceClassification.from_pretrained(...)`` take the place of the
 two pieces built here.
+
+At this toy size the outcome depends on the settings: with a smaller learning
+rate and more epochs ERM sometimes finds the core word on its own, and with
+too few epochs MAT's final network does not finish learning it. Choose them by
+a search scored on validation groups (inferred ones when no group is
+annotated), as ``benchmarks/table1.py`` does.
 """
 
 # %%
