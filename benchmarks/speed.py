@@ -5,8 +5,15 @@ Usage: python benchmarks/speed.py [--quick] [--repeats 3] [--device cpu|cuda]
        [--shapes NAME ...] [--baseline FILE|REVISION] [--output FILE]
 -> writes benchmarks/results/speed.md (and prints it)
 
-Measured in one run, on the same data, network, optimizer (Adam, lr 1e-3),
-batch size (256) and epochs, for the shapes the targets are set for:
+First the paper's own script (``paper``): the Figure 1 problem (1,000 x 1,800,
+a bias-free linear layer, full-batch SGD, lr 1e-2, 1000 epochs), bare PyTorch
+ERM and MAT loops written from the paper's description (XRM twins on a
+coin-flip split with label flips, then the shifted final net) beside skmat's
+``ERMClassifier`` and ``MATClassifier`` (XRM and cv=2), on the same data and
+seeds, rounds alternating the order; medians of per-round ratios
+(``PAPER_TEXT``). Then, on the same data, network, optimizer (Adam, lr 1e-3),
+batch size (256, shuffled) and epochs, the shapes the other targets are set
+for:
 
 * ``tabular``: 20,000 x 100 float32, MLP 100-256-2, 10 epochs;
 * ``embedding``: 200,000 x 512 float32 (Waterbirds-feature-like), linear head
@@ -244,6 +251,7 @@ def net_params(row_shape, hidden, epochs, device, batch_size=BATCH_SIZE):
         train_split=None,
         verbose=0,
         device=device,
+        iterator_train__shuffle=True,  # as (a): a new random order each epoch
     )
     kwargs = module_kwargs(row_shape, hidden)
     return params | {f"module__{k}": v for k, v in kwargs.items()}
@@ -366,6 +374,188 @@ def run_fit(kind, X, y, hidden, epochs, device):
     return times | dict(holdout_train=held_out, other=wall - times["final"] - held_out)
 
 
+# ------------------------------------------------------ the paper's own script
+# The Figure 1 problem as the paper trains it: n = 1000, d = 1800, a bias-free
+# linear layer, full-batch SGD (lr 1e-2), 1000 epochs; MAT's held-out phase is
+# two XRM twins trained for as many epochs, then the final net with the shift.
+PAPER = dict(n_samples=1000, n_features=1800, epochs=1000, lr=1e-2)
+QUICK_PAPER = dict(n_samples=300, n_features=200, epochs=100, lr=1e-2)
+PAPER_TEMPERATURE = 0.1  # MATClassifier's default, the paper's Figure 1 value
+TARGET_PAPER = 1.3  # skmat / the bare loop, ERM and MAT (XRM), CPU
+# key: (label, bare loop it is measured against, target)
+PAPER_LABELS = {
+    "bare_erm": ("(a) bare PyTorch ERM loop", None, None),
+    "erm": ("ERMClassifier", "bare_erm", TARGET_PAPER),
+    "bare_mat": ("(a) bare PyTorch MAT loop", None, None),
+    "xrm": ("MATClassifier holdout='xrm'", "bare_mat", TARGET_PAPER),
+    "cv2": ("MATClassifier holdout='cv', cv=2", "bare_mat", None),
+}
+
+
+def paper_data(seed, size):
+    from skmat.datasets import make_spurious_splits
+
+    data = make_spurious_splits(
+        size["n_samples"], size["n_features"], random_state=seed
+    )
+    return data.train, data.test
+
+
+def bare_erm(X, y, size, seed, device):
+    """The paper's ERM, as its script writes it: one tensor of the whole set,
+    then per epoch zero_grad, forward, loss, backward, step."""
+    torch.manual_seed(seed)
+    X_t = torch.as_tensor(X, dtype=torch.float32, device=device)
+    y_t = torch.as_tensor(y, device=device)
+    model = nn.Linear(X_t.shape[1], 2, bias=False).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=size["lr"])
+    for _ in range(size["epochs"]):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(X_t), y_t)
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def bare_mat(X, y, size, seed, device, temperature=PAPER_TEMPERATURE):
+    """The paper's MAT from its description: XRM twins, then the shifted net.
+
+    Twins: a fair coin assigns each row to one of two bias-free linear layers;
+    each step both twins run on every row, each twin's loss is the
+    class-balanced cross-entropy of its own rows against their dynamic labels,
+    one SGD step updates both; then each row's dynamic label becomes the
+    held-out twin's argmax with probability ``(p_max - 1/C) C / (C - 1)``, else
+    its true label. The held-out twin's softmax (after training) sharpened by
+    the temperature gives the transition matrix and the shift
+    ``log(q_i @ M)``; the final net trains on ``CE(f(x) + shift, y)``.
+    """
+    torch.manual_seed(seed)
+    X_t = torch.as_tensor(X, dtype=torch.float32, device=device)
+    y_t = torch.as_tensor(y, device=device)
+    n, c = len(y_t), 2
+    twins = [nn.Linear(X_t.shape[1], c, bias=False).to(device) for _ in range(2)]
+    params = [p for twin in twins for p in twin.parameters()]
+    optimizer = torch.optim.SGD(params, lr=size["lr"])
+    assignment = torch.randint(0, 2, (n,), device=device)
+    own = [assignment == k for k in range(2)]
+    held_out_first = (assignment == 0)[:, None]  # row of twin 0: twin 1 holds it out
+    labels = y_t.clone()
+    for _ in range(size["epochs"]):
+        optimizer.zero_grad()
+        outputs = [twin(X_t) for twin in twins]
+        loss = 0.0
+        for k in range(2):
+            losses = nn.functional.cross_entropy(
+                outputs[k][own[k]], labels[own[k]], reduction="none"
+            )
+            mine = labels[own[k]]
+            for label in range(c):
+                in_class = mine == label
+                if in_class.any():
+                    loss = loss + losses[in_class].mean()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            held_out = torch.where(held_out_first, outputs[1], outputs[0])
+            confidence, guess = held_out.softmax(dim=1).max(dim=1)
+            flip = torch.rand(n, device=device) < (confidence - 1 / c) * c / (c - 1)
+            labels = torch.where(flip, guess, y_t)
+    with torch.no_grad():
+        proba = torch.where(held_out_first, twins[1](X_t), twins[0](X_t)).softmax(1)
+        q = torch.softmax(torch.log(proba) / temperature, dim=1)
+        joint = q.T @ nn.functional.one_hot(y_t, c).to(q.dtype) / n
+        transition = joint / joint.sum(dim=1, keepdim=True)
+        shift = torch.log(q @ transition)
+    model = nn.Linear(X_t.shape[1], c, bias=False).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=size["lr"])
+    for _ in range(size["epochs"]):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(X_t) + shift, y_t)
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def paper_fit(key, X, y, size, seed, device):
+    """One fit of ``key`` (a key of PAPER_LABELS); returns a predict function."""
+    from _common import paper_linear_net
+    from skmat import ERMClassifier
+
+    if key in ("bare_erm", "bare_mat"):
+        fit = bare_erm if key == "bare_erm" else bare_mat
+        model = fit(X, y, size, seed, device)
+
+        def predict(X_new):
+            X_new = torch.as_tensor(X_new, dtype=torch.float32, device=device)
+            with torch.no_grad():
+                return model(X_new).argmax(dim=1).cpu().numpy()
+
+        return predict
+    net = paper_linear_net(size["n_features"], size["epochs"], size["lr"])
+    net.set_params(device=device)
+    if key == "erm":
+        return ERMClassifier(net, random_state=seed).fit(X, y).predict
+    params = dict(holdout="xrm") if key == "xrm" else dict(holdout="cv", cv=2)
+    mat = MATClassifier(net, temperature=PAPER_TEMPERATURE, random_state=seed, **params)
+    return mat.fit(X, y).predict
+
+
+def benchmark_paper(repeats, device, log, size=PAPER):
+    """Rounds of the five fits on the same data and seed (the round's), the
+    order reversed every other round; per-round ratios to the bare loops."""
+    from _common import group_scores
+
+    warm_size = dict(size, epochs=2)
+    (X, y, _), _ = paper_data(0, size)
+    for key in PAPER_LABELS:  # untimed warm-up of every code path
+        paper_fit(key, X, y, warm_size, 0, device)
+    runs = {
+        key: {"wall": [], "cpu": [], "worst": [], "avg": []} for key in PAPER_LABELS
+    }
+    keys = list(PAPER_LABELS)
+    for r in range(repeats):
+        (X, y, _), (X_test, y_test, g_test) = paper_data(r, size)
+        for key in keys if r % 2 == 0 else keys[::-1]:
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            predict = paper_fit(key, X, y, size, r, device)
+            if torch.device(device).type == "cuda":
+                torch.cuda.synchronize()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            avg, worst, _ = group_scores(y_test, predict(X_test), g_test)
+            for measure, value in dict(
+                wall=wall, cpu=cpu, worst=worst, avg=avg
+            ).items():
+                runs[key][measure].append(value)
+            log(
+                f"  [paper round {r}] {key} {wall:.2f} s ({cpu:.2f} CPU s), "
+                f"worst-group test accuracy {worst:.3f}"
+            )
+    ratios = {}
+    for key, (_, reference, _) in PAPER_LABELS.items():
+        if reference is None:
+            continue
+        ratios[key] = {
+            m: np.divide(runs[key][m], runs[reference][m]).tolist()
+            for m in ("wall", "cpu")
+        }
+    ratios["cv2_erm"] = {
+        m: np.divide(runs["cv2"][m], runs["erm"][m]).tolist() for m in ("wall", "cpu")
+    }
+    ratios["xrm_erm"] = {
+        m: np.divide(runs["xrm"][m], runs["erm"][m]).tolist() for m in ("wall", "cpu")
+    }
+    return dict(size=size, runs=runs, ratios=ratios, repeats=repeats)
+
+
+def profile_paper_erm(size=PAPER, top=20):
+    """cProfile of one ERMClassifier fit on the paper's shape, by own time."""
+    (X, y, _), _ = paper_data(0, size)
+    prof = cProfile.Profile()
+    prof.runcall(paper_fit, "erm", X, y, size, 0, "cpu")
+    return _profile_text(prof, top)
+
+
 # ------------------------------------------------------------------ benchmark
 def _median(values):
     return float(np.median(values))
@@ -481,6 +671,11 @@ def profile_epoch(X, y, hidden, device, shift, top=15):
     prof = cProfile.Profile()
     net = mat_net(X.shape[1:], hidden, 1, device)
     prof.runcall(net.fit, X, y, mat_shift=shift)
+    return _profile_text(prof, top)
+
+
+def _profile_text(prof, top):
+    """A cProfile's ``top`` functions by own time, site-packages paths cut."""
     stream = io.StringIO()
     pstats.Stats(prof, stream=stream).sort_stats("tottime").print_stats(top)
     torch_root = str(pathlib.Path(torch.__file__).parents[1])
@@ -694,7 +889,8 @@ and the same number of epochs.
   No skorch, no logging.
 - (b) skorch's `NeuralNetClassifier` with its default data path
   (`skorch.dataset.Dataset`: one `__getitem__` per row, then torch's
-  `default_collate`); only `train_split=None` and `verbose=0` changed.
+  `default_collate`); only `train_split=None`, `verbose=0` and
+  `iterator_train__shuffle=True` changed.
 - (c) skmat's final-network training: `MATNeuralNetClassifier` fitted with `fit(X,
   y, mat_shift=shift)` (NumPy X, as `MATClassifier` passes it) and a random valid
   shift (log of Dirichlet(1, 1) probabilities): skorch's own loop over skorch's
@@ -749,6 +945,45 @@ The same ratios in {source} (an earlier run of this script, before the changes t
 run measures), beside this run's median and the range of its per-repeat ratios
 (wall-clock).
 """
+PAPER_TEXT = """
+The paper's Figure 1 problem (`skmat.datasets.make_spurious_splits(1000, 1800)`,
+noise_std 0.5) trained as the paper's own script trains it: a bias-free linear layer,
+every row in one batch, SGD with lr 1e-2, 1000 epochs; MAT's held-out phase is two
+XRM twins trained for as many epochs, then the final net with the shift
+(temperature 0.1).
+
+- (a) bare PyTorch ERM loop: the whole set as one float32 tensor, then per epoch
+  zero_grad, forward, cross-entropy, backward, step. No skorch, no logging.
+- (a) bare PyTorch MAT loop, written from the paper's description: a fair coin
+  assigns each row to one of two twins; per epoch both twins run on every row, each
+  twin's loss is the class-balanced cross-entropy of its own rows against their
+  dynamic labels, one SGD step updates both, then each row's dynamic label becomes
+  the held-out twin's argmax with probability (p_max - 1/C) C / (C - 1), else its
+  true label; after training, the held-out twin's softmax, sharpened by the
+  temperature, gives the transition matrix and the shift log(q_i M); the final
+  layer trains on CE(f(x) + shift, y).
+- skmat: `ERMClassifier(net)` and `MATClassifier(net, holdout='xrm' | holdout='cv',
+  cv=2)` with `net` the same layer and optimizer as a skorch `NeuralNetClassifier`
+  (`batch_size=-1`, `verbose=0`), from NumPy float64 X, as a user calls them.
+
+{repeats} rounds; round r draws the data with seed r and seeds every fit with r (the
+bare loops through `torch.manual_seed`, skmat through `random_state`); within a round
+the five fits run back to back, in the table's order in even rounds and in reverse
+order in odd rounds. Times are medians over the rounds of each fit's wall-clock
+and process CPU time; ratios are medians of the per-round ratios to the bare loop
+named in the first column (ERM to the bare ERM loop, MAT to the bare MAT loop).
+The last columns show that the loops do the same job: worst-group accuracy on the
+test split (majority fraction 0.5), mean ± std over the rounds.
+"""
+PAPER_PROFILE_TEXT = """
+cProfile of one `ERMClassifier` fit on this shape (seed 0), sorted by own time (the
+profiler slows small calls, so read the shares):
+"""
+PAPER_COLUMNS = (
+    "fit | wall s | CPU s | / bare loop | / bare loop CPU "
+    "| per-round (wall), min - max | worst-group test accuracy "
+    "| target | status | status CPU"
+)
 FIT_PROFILE_TEXT = """
 {label} is over its target on this shape (wall or CPU); cProfile of one fit,
 cumulative seconds of its parts (the profiler slows small calls, so read the shares):
@@ -854,11 +1089,25 @@ def command_options(args):
     return "".join(" " + option for option in options)
 
 
-def targets_met(shapes_results, memory, on_gpu):
+def targets_met(shapes_results, memory, on_gpu, paper=None):
     """Every target this run measured: (label, wall ratio, CPU ratio or None,
     limit, per-repeat wall ratios or None)."""
     measured = measured_fit_targets("cuda" if on_gpu else "cpu")
     found = []
+    if paper:
+        for key, (label, reference, limit) in PAPER_LABELS.items():
+            if limit is None:
+                continue
+            runs = paper["ratios"][key]
+            found.append(
+                (
+                    f"paper: {label} / {PAPER_LABELS[reference][0][4:]}",
+                    _median(runs["wall"]),
+                    _median(runs["cpu"]),
+                    limit,
+                    runs["wall"],
+                )
+            )
     for res in shapes_results:
         name = res["shape"][0]
         if name not in TARGET_SHAPES:
@@ -876,6 +1125,56 @@ def targets_met(shapes_results, memory, on_gpu):
         ratio = memory["cv2"]["peak_mb"] / memory["cv2"]["X_mb"]
         found.append((label, ratio, None, TARGET_MEMORY, None))
     return found
+
+
+def render_paper(paper, on_gpu):
+    """The section of the paper's own script: times, ratios to the bare loops,
+    accuracies, and the profile of one ERM fit."""
+    size, runs, ratios = paper["size"], paper["runs"], paper["ratios"]
+    lines = [
+        f"## paper: the Figure 1 script, {size['n_samples']:,} x "
+        f"{size['n_features']:,} float64, bias-free linear layer, full batch, "
+        f"SGD lr {size['lr']:g}, {size['epochs']} epochs",
+        "",
+        *_unwrap(PAPER_TEXT, repeats=paper["repeats"]),
+    ]
+    rows = []
+    for key, (label, reference, limit) in PAPER_LABELS.items():
+        r = runs[key]
+        cells = [label, _f(_median(r["wall"])), _f(_median(r["cpu"]))]
+        if reference is None:
+            cells += ["1.00", "1.00", ""]
+        else:
+            w, c = ratios[key]["wall"], ratios[key]["cpu"]
+            cells += [_f(_median(w)), _f(_median(c)), f"{min(w):.2f} - {max(w):.2f}"]
+        cells.append(f"{np.mean(r['worst']):.3f} ± {np.std(r['worst']):.3f}")
+        if limit is None:
+            cells += ["", "", ""]
+        else:
+            ratio = {m: _median(ratios[key][m]) for m in ("wall", "cpu")}
+            cells += [f"<= {limit}", *_statuses(ratio, limit)]
+        rows.append(cells)
+    lines += _table(PAPER_COLUMNS, rows)
+    extra = [
+        (f"{PAPER_LABELS[a][0]} / {PAPER_LABELS[b][0]}", ratios[key])
+        for key, a, b in (("cv2_erm", "cv2", "erm"), ("xrm_erm", "xrm", "erm"))
+    ]
+    lines += _table(
+        "ratio | median (wall) | median (CPU) | per-round (wall), min - max",
+        [
+            (
+                label,
+                _f(_median(r["wall"])),
+                _f(_median(r["cpu"])),
+                f"{min(r['wall']):.2f} - {max(r['wall']):.2f}",
+            )
+            for label, r in extra
+        ],
+    )
+    if paper.get("profile"):
+        lines += _unwrap(PAPER_PROFILE_TEXT)
+        lines += ["```", paper["profile"], "```", ""]
+    return lines
 
 
 def render_shape(res, on_gpu):
@@ -1025,6 +1324,7 @@ def render(
     sparse=None,
     previous=None,
     source=None,
+    paper=None,
 ):
     """The results file of this run."""
     on_gpu = torch.device(args.device).type == "cuda"
@@ -1046,6 +1346,8 @@ def render(
         "",
         *_unwrap(METHOD),
     ]
+    if paper:
+        lines += render_paper(paper, on_gpu)
     for res in shapes_results:
         lines += render_shape(res, on_gpu)
     if memory:
@@ -1054,7 +1356,8 @@ def render(
         lines += render_sparse(sparse)
     if previous:
         lines += render_comparison(previous, source, shapes_results)
-    lines += render_targets(targets_met(shapes_results, memory, on_gpu), on_gpu)
+    found = targets_met(shapes_results, memory, on_gpu, paper)
+    lines += render_targets(found, on_gpu)
     return "\n".join(lines)
 
 
@@ -1062,7 +1365,7 @@ def render(
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add, hidden = parser.add_argument, argparse.SUPPRESS
-    shapes = ", ".join(shape[0] for shape in FULL_SHAPES)
+    shapes = ", ".join(["paper", *(shape[0] for shape in FULL_SHAPES)])
     add("--quick", action="store_true", help="small sizes, smoke run")
     add(
         "--repeats",
@@ -1114,6 +1417,16 @@ def main(argv=None):
     start, load_start = time.perf_counter(), os.getloadavg()[0]
     on_cuda = torch.device(args.device).type == "cuda"
     shapes = QUICK_SHAPES if args.quick else FULL_SHAPES
+    paper = None
+    if not args.shapes or "paper" in args.shapes:
+        size = QUICK_PAPER if args.quick else PAPER
+        log(
+            f"paper: {size['n_samples']:,} x {size['n_features']:,}, "
+            f"{size['epochs']} full-batch epochs"
+        )
+        paper = benchmark_paper(args.repeats, args.device, log, size)
+        if torch.device(args.device).type == "cpu":
+            paper["profile"] = profile_paper_erm(size)
     shapes_results = []
     for shape in [s for s in shapes if not args.shapes or s[0] in args.shapes]:
         log(f"shape {shape[0]}: {shape[1]:,} x {' x '.join(map(str, shape[2]))}")
@@ -1145,7 +1458,15 @@ def main(argv=None):
         baseline_text, source = read_baseline(args.baseline, args.output)
         previous = read_previous_ratios(baseline_text)
     text = render(
-        args, shapes_results, memory, memory_shape, info, sparse, previous, source
+        args,
+        shapes_results,
+        memory,
+        memory_shape,
+        info,
+        sparse,
+        previous,
+        source,
+        paper,
     )
     print(text)
     if args.output != "-":

@@ -6,20 +6,31 @@ fold mask...) ride with the row as a :class:`RowBatch` through the net's data
 loader, whatever it does (shuffling, ``ValidSplit``'s ``Subset``, workers,
 ``pin_memory``, accelerate's device placement).
 
-The fast path: when the net uses skorch's plain ``Dataset`` on in-memory data
-(arrays of any rank, memmaps, tensors, sparse matrices, dicts of arrays) and
-the default collate function (:func:`serves_by_gather`), the wrapper serves a
-whole batch with one gather (:func:`skmat._inputs.gather_rows`) instead of one
-``__getitem__`` and a collate per row: floats become float32, sparse rows are
-densified a batch at a time. The data loader's collate function
-(:class:`RowDataCollate`, set by the net for its iterators) passes such a
-gathered batch through. Anything else (a custom ``Dataset``, a
-``SliceDataset``, a custom ``collate_fn``) goes through the net's own data path
-row by row, with ``iterator_train__num_workers`` as in skorch.
+The fast path: when the net uses skorch's plain ``Dataset`` on in-memory
+numbers (arrays of any rank, memmaps, tensors, sparse matrices, dicts of
+arrays; labels an array of numbers) and the default collate function
+(:func:`serves_by_gather`), the wrapper's ``__getitems__`` serves a whole batch
+at once instead of one ``__getitem__`` and a collate per row: a contiguous run
+of rows (a whole unshuffled set, an unshuffled batch) as views of the data, no
+copy (:func:`skmat._inputs.batch_rows`); other rows with one gather
+(:func:`skmat._inputs.gather_rows`), kept for the next request of the same rows
+(a full batch of a fold is gathered once, not once per epoch). Floats become
+float32, sparse rows are densified a batch at a time. As torch's
+``Dataset.__getitems__`` contract asks, it returns one sample per index: a
+:class:`GatheredBatch`, a sequence whose items are the rows, which the data
+loader's collate function (:class:`RowDataCollate`, set by the net for its
+iterators) takes whole. Anything else (a custom ``Dataset``, a
+``SliceDataset``, labels that are objects, a custom ``collate_fn``) goes through
+the net's own data path row by row, with ``iterator_train__num_workers`` as in
+skorch.
+
+Rows served as views are the training data itself: the net's steps check that
+nothing changed them in place (:func:`check_views_unchanged`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,18 +38,30 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
 from skorch.utils import params_for
-from torch.utils.data import DataLoader, default_collate
+from torch.utils.data import DataLoader, default_collate, get_worker_info
 
-from ._inputs import as_gatherable, can_gather, gather_rows
+from ._inputs import (
+    as_gatherable,
+    batch_rows,
+    can_gather,
+    can_share_rows,
+    gather_rows,
+)
 
 __all__ = [
     "RowBatch",
+    "GatheredBatch",
     "RowDataset",
     "RowDataCollate",
+    "check_views_unchanged",
     "serves_by_gather",
     "strip_row_data",
     "user_overrides",
+    "views_in",
 ]
+
+# Set on the tensors of a batch served as views of the data (not copies).
+_VIEW_MARK = "_skmat_view_of_data"
 
 
 class RowBatch(NamedTuple):
@@ -63,18 +86,65 @@ class RowBatch(NamedTuple):
     row_data: dict
 
 
-class _GatheredBatch:
-    """A whole batch gathered by :class:`RowDataset` (the one entry of the list
-    its ``__getitems__`` returns), passed through by :class:`RowDataCollate`."""
+class GatheredBatch(Sequence):
+    """The rows of one batch that :class:`RowDataset` served at once.
 
-    __slots__ = ("batch",)
+    What its ``__getitems__`` returns: as torch's ``Dataset.__getitems__``
+    contract asks, a sequence of one sample per index (``batch[i]`` is row
+    ``i``'s ``(x, y)``, a :class:`RowBatch` ``x`` when rows carry training
+    data), so that any collate function, ``StackDataset`` or ``Subset``
+    handles it; the rows are made only when asked for. :class:`RowDataCollate`
+    takes the collated form whole (:attr:`batch`).
 
-    def __init__(self, batch):
+    Parameters
+    ----------
+    batch : tuple
+        ``(x, y)`` as a data loader yields it: tensors (or a dict of them) with
+        one row per sample, ``x`` a :class:`RowBatch` with row data.
+    n : int
+        Number of samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import default_collate
+    >>> from skmat._batching import GatheredBatch
+    >>> rows = GatheredBatch((torch.arange(6.0).reshape(3, 2), torch.arange(3)), 3)
+    >>> len(rows), rows[2]
+    (3, (tensor([4., 5.]), tensor(2)))
+    >>> default_collate(rows)[0].shape
+    torch.Size([3, 2])
+    """
+
+    __slots__ = ("batch", "_n")
+
+    def __init__(self, batch, n):
         self.batch = batch
+        self._n = n
+
+    def __len__(self):
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(f"index {i} out of range for a batch of {self._n} rows")
+        x, y = self.batch
+        row_data = None
+        if isinstance(x, RowBatch):
+            x, row_data = x
+        xi = {k: v[i] for k, v in x.items()} if isinstance(x, Mapping) else x[i]
+        if row_data:
+            xi = RowBatch(xi, {k: v[i] for k, v in row_data.items()})
+        return xi, y[i]
+
+    def __iter__(self):
+        return (self[i] for i in range(self._n))
 
 
 class RowDataset(torch.utils.data.Dataset):
-    """The net's own dataset, with per-row training data and batched gathering.
+    """The net's own dataset, with per-row training data and batched serving.
 
     Parameters
     ----------
@@ -84,7 +154,7 @@ class RowDataset(torch.utils.data.Dataset):
         One row per example of ``dataset`` (possibly empty): rides with each
         row as a :class:`RowBatch`.
     gather : bool
-        Whether ``__getitems__`` gathers a whole batch at once
+        Whether ``__getitems__`` serves a whole batch at once
         (:func:`serves_by_gather`); otherwise rows come one by one.
 
     Examples
@@ -97,6 +167,11 @@ class RowDataset(torch.utils.data.Dataset):
     >>> x, y = data[2]
     >>> x.row_data["w"], int(y)
     (tensor(3.), 2)
+    >>> fast = RowDataset(Dataset(np.eye(3, dtype=np.float32), np.arange(3)), {},
+    ...                   gather=True)
+    >>> rows = fast.__getitems__([1, 2])  # a contiguous run: views, no copy
+    >>> len(rows), rows.batch[0].tolist(), rows.batch[1].tolist()
+    (2, [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [1, 2])
     """
 
     def __init__(self, dataset, row_data, gather):
@@ -104,9 +179,12 @@ class RowDataset(torch.utils.data.Dataset):
         self.row_data = row_data
         self.gather = gather
         if gather:
-            self._X = as_gatherable(dataset.X)
             y = dataset.y
+            self._n = len(dataset)
+            self._share = can_share_rows(dataset.X) and (y is None or can_share_rows(y))
+            self._X = as_gatherable(dataset.X)
             self._y = None if y is None else torch.as_tensor(y)
+            self._kept = None  # (indices, batch, versions) of the last gather
 
     def __len__(self):
         return len(self.dataset)
@@ -117,26 +195,123 @@ class RowDataset(torch.utils.data.Dataset):
             x = RowBatch(x, {k: v[i] for k, v in self.row_data.items()})
         return x, y
 
+    def __getstate__(self):
+        state = dict(vars(self))
+        state["_kept"] = None  # a worker process starts without the kept batch
+        return state
+
     def __getitems__(self, indices):
         if not self.gather:
             return [self[i] for i in indices]
-        index = torch.as_tensor(indices, dtype=torch.int64)
-        x = gather_rows(self._X, index)
+        rows = batch_rows(indices, self._n)
+        in_worker = get_worker_info() is not None
+        if isinstance(rows, slice):
+            if self._share and not in_worker:
+                batch = self._batch(rows)
+                mark_views(batch)
+                return GatheredBatch(batch, rows.stop - rows.start)
+            # Copied: a worker sends its batch to the main process (a view
+            # would send the whole array), and a memmap's pages stay unshared.
+            rows = torch.arange(rows.start, rows.stop)
+        kept = self._kept
+        if kept is not None and torch.equal(kept[0], rows):
+            tensors = _tensors(kept[1])
+            if all(t._version == v for t, v in zip(tensors, kept[2])):
+                return GatheredBatch(kept[1], len(rows))
+            self._kept = None  # changed in place since: gather again
+        batch = self._batch(rows)
+        if not in_worker:
+            tensors = _tensors(batch)
+            self._kept = (rows, batch, [t._version for t in tensors])
+        return GatheredBatch(batch, len(rows))
+
+    def _batch(self, rows):
+        """``(x, y)`` of ``rows`` (a slice: views; an index tensor: a gather)."""
+        x = gather_rows(self._X, rows)
         if self.row_data:
-            x = RowBatch(
-                x, {k: v.index_select(0, index) for k, v in self.row_data.items()}
-            )
+            x = RowBatch(x, {k: _take(v, rows) for k, v in self.row_data.items()})
         if self._y is None:
-            y = torch.zeros(len(index), 1)  # skorch's stand-in for "no y"
+            n = len(rows) if isinstance(rows, torch.Tensor) else rows.stop - rows.start
+            y = torch.zeros(n, 1)  # skorch's stand-in for "no y"
         else:
-            y = self._y.index_select(0, index.to(self._y.device))
-        return [_GatheredBatch((x, y))]
+            y = _take(self._y, rows)
+        return x, y
+
+
+def _take(tensor, rows):
+    if isinstance(rows, slice):
+        return tensor[rows]
+    return tensor.index_select(0, rows.to(tensor.device))
+
+
+def _tensors(batch):
+    """The tensors of a batch ``(x, y)`` (``x`` a tensor, dict or RowBatch)."""
+    x, y = batch
+    found = []
+    if isinstance(x, RowBatch):
+        x, row_data = x
+        found.extend(row_data.values())
+    found.extend(x.values() if isinstance(x, Mapping) else [x])
+    found.append(y)
+    return [t for t in found if isinstance(t, torch.Tensor)]
+
+
+def mark_views(batch):
+    """Mark the tensors of a batch that are views of the data (not the
+    float32 copy of a float64 array's rows)."""
+    for tensor in _tensors(batch):
+        if tensor._base is not None:
+            setattr(tensor, _VIEW_MARK, True)
+
+
+def views_in(batch):
+    """The tensors of a training or prediction batch that are views of the
+    data (served without a copy), and their version counters now.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch.dataset import Dataset
+    >>> from skmat._batching import RowDataset, views_in
+    >>> data = RowDataset(Dataset(np.zeros((4, 2), np.float32), np.arange(4)), {},
+    ...                   gather=True)
+    >>> len(views_in(data.__getitems__([0, 1, 2, 3]).batch)[0])  # x and y
+    2
+    >>> len(views_in(data.__getitems__([3, 0]).batch)[0])  # gathered: copies
+    0
+    """
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+        return [], []
+    x, y = batch
+    found = [*(x.values() if isinstance(x, Mapping) else [x]), y]
+    views = [t for t in found if getattr(t, _VIEW_MARK, False)]
+    return views, [t._version for t in views]
+
+
+def check_views_unchanged(views, versions):
+    """Raise if a step changed in place a batch served as views of the data.
+
+    Such a batch is the training data itself (``X``'s own rows when they are a
+    NumPy array or a tensor): an in-place operation on it would silently
+    change ``X`` and every later epoch.
+    """
+    for tensor, version in zip(views, versions):
+        if tensor._version != version:
+            raise RuntimeError(
+                "The network changed its input batch in place (an in-place "
+                "operation on the input in its module's forward, such as "
+                "x /= 255 or an activation with inplace=True as the first "
+                "layer). skmat passes a batch that is a contiguous run of rows "
+                "(a full batch, unshuffled batches) without copying it, so this "
+                "changed the training data itself (X, y). Make forward leave "
+                "its input unchanged, e.g. x = x / 255."
+            )
 
 
 class RowDataCollate:
     """A data loader's collate function (the user's, or torch's default), with
     the per-row training data collated beside the rows and a batch that
-    :class:`RowDataset` gathered at once passed through.
+    :class:`RowDataset` served at once (a :class:`GatheredBatch`) taken whole.
 
     Examples
     --------
@@ -153,9 +328,9 @@ class RowDataCollate:
         self.collate_fn = collate_fn
 
     def __call__(self, samples):
+        if isinstance(samples, GatheredBatch):
+            return samples.batch
         first = samples[0] if isinstance(samples, list) and samples else None
-        if isinstance(first, _GatheredBatch):
-            return first.batch
         if not (isinstance(first, tuple) and isinstance(first[0], RowBatch)):
             return self.collate_fn(samples)
         batch = self.collate_fn([(x.x, y) for x, y in samples])
@@ -189,9 +364,11 @@ def user_overrides(cls, name):
 def serves_by_gather(net, dataset):
     """Whether ``net`` may serve ``dataset`` a batch at a time (the fast path).
 
-    True for skorch's plain ``Dataset`` over in-memory data, with labels an
-    array or tensor, data loaders that are ``DataLoader`` classes, and no
-    ``collate_fn`` of the user's.
+    True for skorch's plain ``Dataset`` over in-memory numbers
+    (:func:`skmat._inputs.can_gather`), with labels an array or tensor of
+    numbers, data loaders that are ``DataLoader`` classes, and no
+    ``collate_fn`` of the user's. Labels that are objects (variable-length
+    sequences) go through skorch's per-row path.
 
     Examples
     --------
@@ -209,7 +386,10 @@ def serves_by_gather(net, dataset):
         return False
     if not can_gather(dataset.X):
         return False
-    if dataset.y is not None and not isinstance(dataset.y, (np.ndarray, torch.Tensor)):
+    y = dataset.y
+    if y is not None and not (
+        isinstance(y, (np.ndarray, torch.Tensor)) and can_gather(y)
+    ):
         return False
     for prefix in ("iterator_train", "iterator_valid"):
         iterator = getattr(net, prefix)

@@ -46,6 +46,8 @@ __all__ = [
     "for_nets",
     "gather_rows",
     "can_gather",
+    "can_share_rows",
+    "batch_rows",
     "splitter_X",
 ]
 
@@ -556,17 +558,32 @@ def splitter_X(X):
 
 
 # --------------------------------------------------------- batch gathering
+def _numeric(value):
+    return value.dtype.kind in "biufc" if isinstance(value, np.ndarray) else True
+
+
 def can_gather(X):
-    """Whether :func:`gather_rows` serves ``X`` (in memory: arrays, memmaps,
-    tensors, sparse matrices, and dicts of arrays or tensors)."""
+    """Whether :func:`gather_rows` serves ``X``: in-memory numbers (arrays,
+    memmaps, tensors, sparse matrices, and dicts of arrays or tensors).
+
+    An array of objects (variable-length sequences, strings) cannot become a
+    tensor: its rows go through the net's own per-row data path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat._inputs import can_gather
+    >>> can_gather(np.zeros((3, 2))), can_gather(np.array([[1], [1, 0]], dtype=object))
+    (True, False)
+    """
     if isinstance(X, Mapping):
         return bool(X) and all(
-            isinstance(v, (np.ndarray, torch.Tensor)) and v.ndim >= 1
+            isinstance(v, (np.ndarray, torch.Tensor)) and v.ndim >= 1 and _numeric(v)
             for v in X.values()
         )
     if sp.issparse(X):
         return True
-    return isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim >= 1
+    return isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim >= 1 and _numeric(X)
 
 
 def as_gatherable(X):
@@ -587,16 +604,85 @@ def as_gatherable(X):
     return X
 
 
+def can_share_rows(X):
+    """Whether a contiguous run of ``X``'s rows may reach the network as a view
+    of ``X`` (:func:`gather_rows` with a ``slice``) instead of a copy.
+
+    True for tensors and writable in-memory arrays (and dicts of them). False
+    for memmaps (their rows are read a batch at a time, and a view of a file's
+    pages must never reach code that could write to them), other read-only
+    arrays, sparse matrices (densified a batch at a time) and anything else.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat._inputs import can_share_rows
+    >>> frozen = np.zeros((3, 2)); frozen.flags.writeable = False
+    >>> can_share_rows(np.zeros((3, 2))), can_share_rows(frozen)
+    (True, False)
+    """
+    if isinstance(X, Mapping):
+        return bool(X) and all(can_share_rows(v) for v in X.values())
+    if isinstance(X, torch.Tensor):
+        return True
+    return (
+        isinstance(X, np.ndarray)
+        and not isinstance(X, np.memmap)
+        and bool(X.flags.writeable)
+    )
+
+
+def batch_rows(indices, n_rows):
+    """The rows a data loader asks for, as :func:`gather_rows` takes them.
+
+    A ``slice`` when ``indices`` are a contiguous ascending run inside
+    ``0 .. n_rows - 1`` (a whole unshuffled set, or one of its unshuffled
+    batches), which :func:`gather_rows` serves without a copy; otherwise an
+    int64 tensor of the indices (made through NumPy: ``torch.as_tensor`` of a
+    list of ints is several times slower).
+
+    Examples
+    --------
+    >>> from skmat._inputs import batch_rows
+    >>> batch_rows([3, 4, 5], 10), batch_rows([3, 5, 4], 10)
+    (slice(3, 6, None), tensor([3, 5, 4]))
+    """
+    if isinstance(indices, torch.Tensor):
+        return indices.reshape(-1).to(torch.int64)
+    n = len(indices)
+    if isinstance(indices, range):
+        contiguous = indices.step == 1 or n <= 1
+        start = indices.start if n else 0
+    elif n and isinstance(indices, list):
+        start = indices[0]
+        try:
+            # The ends first: a shuffled batch is told apart without a loop.
+            contiguous = indices[-1] - start == n - 1 and indices == list(
+                range(start, start + n)
+            )
+        except TypeError:  # not integers: NumPy says what is wrong below
+            contiguous = False
+    else:
+        contiguous = False
+    if contiguous and 0 <= start and start + n <= n_rows:
+        return slice(int(start), int(start) + n)
+    return torch.from_numpy(np.asarray(indices, dtype=np.int64).reshape(-1))
+
+
 def _as_batch_tensor(batch):
     return to_float32(torch.as_tensor(batch))
 
 
-def gather_rows(X, index):
+def gather_rows(X, rows):
     """One batch of rows of ``X`` (from :func:`as_gatherable`) as tensors.
 
-    One gather per batch (``index_select`` for tensors, row slicing for sparse
-    matrices, which are densified batch by batch); floats become float32, other
-    dtypes are kept (integer token ids stay integers). A dict gives a dict.
+    ``rows`` is an int64 tensor of row indices, or a ``slice`` (a contiguous
+    run, :func:`batch_rows`), which a tensor serves as a view: no copy when
+    its dtype is already the network's (float32 floats, integers). Otherwise
+    one gather per batch (``index_select`` for tensors, row slicing for sparse
+    matrices, which are densified batch by batch); floats become float32,
+    other dtypes are kept (integer token ids stay integers). A dict gives a
+    dict.
 
     Examples
     --------
@@ -606,11 +692,17 @@ def gather_rows(X, index):
     >>> gather_rows(X, torch.tensor([2, 0]))["ids"]
     tensor([[4, 5],
             [0, 1]])
+    >>> gather_rows(X, slice(1, 3))["ids"]._base is X["ids"]
+    True
     """
     if isinstance(X, Mapping):
-        return {k: gather_rows(v, index) for k, v in X.items()}
+        return {k: gather_rows(v, rows) for k, v in X.items()}
     if isinstance(X, torch.Tensor):
-        return to_float32(torch.index_select(X, 0, index.to(X.device)))
+        if isinstance(rows, slice):
+            return to_float32(X[rows])
+        return to_float32(torch.index_select(X, 0, rows.to(X.device)))
+    if isinstance(rows, slice):
+        rows = torch.arange(rows.start, rows.stop)
     if sp.issparse(X):
-        return _as_batch_tensor(X[index.numpy()].toarray())
-    return _as_batch_tensor(np.take(X, index.numpy(), axis=0))
+        return _as_batch_tensor(X[rows.numpy()].toarray())
+    return _as_batch_tensor(np.take(X, rows.numpy(), axis=0))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch.callbacks import PrintLog
 from skorch.dataset import Dataset as SkorchDataset
 from torch.nn import functional as F
 
@@ -38,9 +39,11 @@ from ._batching import (
     RowBatch,
     RowDataCollate,
     RowDataset,
+    check_views_unchanged,
     serves_by_gather,
     strip_row_data,
     user_overrides,
+    views_in,
 )
 from ._checks import InterruptTrackingMixin
 from ._inputs import to_float32
@@ -52,6 +55,7 @@ __all__ = [
     "RowBatch",
     "RowDataChannel",
     "RowDataMixin",
+    "QuietPrintLog",
     "ShiftedLossMixin",
     "MATNeuralNetClassifier",
     "MATNeuralNetBinaryClassifier",
@@ -114,6 +118,42 @@ class RowDataChannel:
         return (RowDataChannel, ())  # a pickled net carries no training rows
 
 
+class QuietPrintLog(PrintLog):
+    """skorch's ``PrintLog`` that builds its table only when it prints it.
+
+    skorch's ``PrintLog`` formats each epoch's row of the table (``tabulate``)
+    and then drops it when the net's ``verbose`` is 0 and its sink is
+    ``print``; on short epochs (full batches of a small net) that formatting
+    costs as much as the training step. This one skips it in exactly that case
+    and otherwise is skorch's: same parameters, same output to any other sink
+    (a logger gets every row whatever ``verbose`` is), nothing recorded in the
+    history either way. skmat's nets use it in place of skorch's default
+    ``PrintLog`` (:meth:`RowDataMixin.get_default_callbacks`).
+
+    Examples
+    --------
+    >>> import io, contextlib
+    >>> import numpy as np, torch
+    >>> from skmat.nets import MATNeuralNetClassifier, QuietPrintLog
+    >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+    >>> net = MATNeuralNetClassifier(torch.nn.Linear, module__in_features=4,
+    ...     module__out_features=2, criterion=torch.nn.CrossEntropyLoss,
+    ...     max_epochs=2, train_split=None, verbose=1)
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     _ = net.fit(X, y)
+    >>> printed = out.getvalue().splitlines()  # header, rule, one row per epoch
+    >>> type(dict(net.callbacks_)["print_log"]).__name__, len(printed)
+    ('QuietPrintLog', 4)
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        """skorch's ``on_epoch_end``, unless nothing would be printed."""
+        if self.sink is print and not net.verbose:
+            return None
+        return super().on_epoch_end(net, **kwargs)
+
+
 class RowDataMixin(InterruptTrackingMixin):
     """Carries per-row fit parameters with the rows of a skorch net's own dataset.
 
@@ -161,6 +201,14 @@ class RowDataMixin(InterruptTrackingMixin):
         """
         channel = vars(self).get("row_data_channel_")
         return {} if channel is None else channel.batch
+
+    def get_default_callbacks(self):
+        """skorch's default callbacks, its ``PrintLog`` a :class:`QuietPrintLog`
+        (with the same parameters): no table is built when nothing prints."""
+        return [
+            (name, QuietPrintLog(**cb.get_params()) if type(cb) is PrintLog else cb)
+            for name, cb in super().get_default_callbacks()
+        ]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's training loop, with the per-row data taken out of ``fit_params``."""
@@ -232,10 +280,13 @@ class RowDataMixin(InterruptTrackingMixin):
     def _step_without_row_data(self, step, batch, **fit_params):
         channel = self._channel()
         batch, channel.batch = strip_row_data(batch)
+        views, versions = views_in(batch)
         try:
-            return step(batch, **fit_params)
+            result = step(batch, **fit_params)
         finally:
             channel.batch = {}
+        check_views_unchanged(views, versions)
+        return result
 
     def train_step(self, batch, **fit_params):
         """skorch's ``train_step`` on the batch without its row data."""
@@ -248,7 +299,10 @@ class RowDataMixin(InterruptTrackingMixin):
     def evaluation_step(self, batch, training=False):
         """skorch's ``evaluation_step`` (prediction): row data play no part."""
         batch, _ = strip_row_data(batch)
-        return super().evaluation_step(batch, training=training)
+        views, versions = views_in(batch)
+        result = super().evaluation_step(batch, training=training)
+        check_views_unchanged(views, versions)
+        return result
 
     def notify(self, method_name, **cb_kwargs):
         """skorch's ``notify``: callbacks see the batch without its row data."""

@@ -1,0 +1,248 @@
+"""How skmat's nets serve batches: views for contiguous runs, one gather
+otherwise, torch's ``__getitems__`` contract, the per-row path for what cannot
+be gathered, and skorch's PrintLog left silent when nothing prints."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import PrintLog
+from skorch.dataset import Dataset
+from torch.utils.data import DataLoader, StackDataset, Subset, default_collate
+
+from skmat import ERMClassifier, MATClassifier
+from skmat._batching import GatheredBatch, RowDataset
+from skmat.datasets import make_spurious_classification
+from skmat.nets import MATNeuralNetClassifier, QuietPrintLog
+
+X, Y, _ = make_spurious_classification(64, 5, random_state=0)
+X32 = X.astype(np.float32)
+
+
+class InputRecorder(torch.nn.Module):
+    """A linear layer that records where each input batch lives in memory."""
+
+    def __init__(self, in_features=5, out_features=2, inplace=False):
+        super().__init__()
+        self.linear = torch.nn.Linear(in_features, out_features)
+        self.inplace = inplace
+        self.pointers = []
+
+    def forward(self, X):
+        self.pointers.append((X.data_ptr(), X.shape[0]))
+        if self.inplace:
+            X.mul_(2.0)  # what a careless forward does (x /= 255, ReLU(inplace))
+        return self.linear(X)
+
+
+def _net(**params):
+    defaults = dict(
+        module=InputRecorder,
+        criterion=torch.nn.CrossEntropyLoss,
+        lr=0.1,
+        max_epochs=2,
+        batch_size=-1,
+        train_split=None,
+        verbose=0,
+        random_state=0,
+    )
+    return MATNeuralNetClassifier(**{**defaults, **params})
+
+
+def _row_bytes(X):
+    return X.strides[0]
+
+
+# ------------------------------------------------------------ no copies
+def test_full_and_unshuffled_batches_are_views_of_X():
+    X = X32.copy()
+    net = _net().fit(X, Y)
+    # Both epochs' full batch start at X's own first row: no copy.
+    assert net.module_.pointers == [(X.ctypes.data, 64)] * 2
+    net = _net(batch_size=16).fit(X, Y)
+    starts = [X.ctypes.data + i * 16 * _row_bytes(X) for i in range(4)]
+    assert net.module_.pointers == [(p, 16) for p in starts] * 2
+    # Prediction too.
+    net.module_.pointers.clear()
+    net.predict(X)
+    assert [p for p, _ in net.module_.pointers] == starts
+
+
+def test_shuffled_batches_are_gathered_copies():
+    X = X32.copy()
+    net = _net(batch_size=16, iterator_train__shuffle=True).fit(X, Y)
+    inside = range(X.ctypes.data, X.ctypes.data + X.nbytes)
+    assert not any(p in inside for p, _ in net.module_.pointers)
+
+
+def test_memmaps_and_read_only_arrays_are_never_passed_as_views(tmp_path):
+    path = tmp_path / "X.dat"
+    written = np.memmap(path, dtype=np.float32, mode="w+", shape=X32.shape)
+    written[:] = X32
+    written.flush()
+    frozen = X32.copy()
+    frozen.flags.writeable = False
+    for X in (np.memmap(path, dtype=np.float32, mode="r", shape=X32.shape), frozen):
+        # An in-place forward would crash on a read-only file's pages: it
+        # only ever sees copies, and X keeps its values.
+        net = _net(module__inplace=True).fit(X, Y)
+        inside = range(X.ctypes.data, X.ctypes.data + X.nbytes)
+        assert not any(p in inside for p, _ in net.module_.pointers)
+        np.testing.assert_array_equal(X, X32)
+
+
+def test_a_forward_that_changes_its_input_in_place_is_refused():
+    X = X32.copy()
+    with pytest.raises(RuntimeError, match="changed its input batch in place"):
+        _net(module__inplace=True).fit(X, Y)
+    np.testing.assert_array_equal(X, 2 * X32)  # refused after its first step
+    # The same net on shuffled batches works on copies and leaves X alone.
+    X = X32.copy()
+    _net(module__inplace=True, iterator_train__shuffle=True).fit(X, Y)
+    np.testing.assert_array_equal(X, X32)
+
+
+def test_views_and_gathers_train_the_same_net():
+    # The same rows in the same order, served as views (skmat's fast path)
+    # and row by row through skorch's Dataset and collate (a user collate).
+    views = _net(
+        module=torch.nn.Linear,
+        module__in_features=5,
+        module__out_features=2,
+        max_epochs=5,
+    ).fit(X32, Y)
+    rows = _net(
+        module=torch.nn.Linear,
+        module__in_features=5,
+        module__out_features=2,
+        max_epochs=5,
+        iterator_train__collate_fn=default_collate,
+    ).fit(X32, Y)
+    for a, b in zip(views.module_.parameters(), rows.module_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+# ------------------------------------------------ torch's __getitems__ contract
+def _dataset(**row_data):
+    return RowDataset(Dataset(X32, Y), row_data, gather=True)
+
+
+@pytest.mark.parametrize("indices", [[3, 4, 5, 6], [9, 2, 40], list(range(64))])
+def test_getitems_returns_one_sample_per_index(indices):
+    weight = torch.arange(64.0)
+    data = _dataset(weight=weight)
+    rows = data.__getitems__(indices)
+    assert isinstance(rows, GatheredBatch) and len(rows) == len(indices)
+    for row, i in zip(rows, indices):
+        x, y = row
+        np.testing.assert_array_equal(x.x.numpy(), X32[i])
+        assert int(y) == Y[i] and float(x.row_data["weight"]) == i
+    # Any collate function gets the same batch as skmat's own.
+    x, y = default_collate(rows)
+    np.testing.assert_array_equal(x.x.numpy(), X32[indices])
+    np.testing.assert_array_equal(y.numpy(), Y[indices])
+    np.testing.assert_array_equal(x.row_data["weight"].numpy(), indices)
+
+
+def test_stack_and_subset_datasets_take_the_gathered_rows():
+    # torch's StackDataset checks that __getitems__ gives one sample per index.
+    stacked = StackDataset(rows=_dataset(), index=torch.arange(64))
+    batch = next(iter(DataLoader(stacked, batch_size=8)))
+    np.testing.assert_array_equal(batch["rows"][0].numpy(), X32[:8])
+    np.testing.assert_array_equal(batch["index"].numpy(), np.arange(8))
+    subset = Subset(_dataset(), [5, 1, 7])
+    assert len(subset.__getitems__([0, 2])) == 2
+
+
+def test_the_same_gathered_rows_are_kept_until_changed():
+    # A fold's full batch (the same non-contiguous rows every epoch) is
+    # gathered once; a batch changed in place is gathered again.
+    data = _dataset()
+    first = data.__getitems__([1, 5, 9]).batch
+    assert data.__getitems__([1, 5, 9]).batch is first
+    first[0].mul_(0.0)
+    again = data.__getitems__([1, 5, 9]).batch
+    assert again is not first
+    np.testing.assert_array_equal(again[0].numpy(), X32[[1, 5, 9]])
+
+
+# ------------------------------------------------ what cannot be gathered
+def test_variable_length_labels_go_through_the_per_row_path():
+    # skorch's own test_net_variable_label_lengths, on skmat's net: labels
+    # that are objects cannot become one tensor, so each row is served alone.
+    lengths = [1, 3, 2, 3, 2]
+    y = np.empty(len(lengths), dtype=object)
+    for i, m in enumerate(lengths):
+        y[i] = np.ones((m, 1), dtype=np.float32)
+    X = np.array([1, 5, 3, 6, 2], dtype=np.float32)[:, None]
+    seen = []
+
+    def loss_fn(y_pred, y_true, **kwargs):
+        seen.append(tuple(y_true.shape))
+        return y_pred.sum()
+
+    net = MATNeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=1,
+        module__out_features=2,
+        batch_size=1,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    )
+    net.get_loss = loss_fn
+    net.check_data = lambda *_, **kw: None
+    net.fit(X, y)
+    assert seen == [(1, m, 1) for m in lengths] * 2
+
+
+# ----------------------------------------------------------------- PrintLog
+def _printed(fit):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        fit()
+    return out.getvalue().splitlines()
+
+
+def test_quiet_print_log_builds_no_table_when_nothing_prints(monkeypatch):
+    tables = []
+    original = PrintLog.table
+    monkeypatch.setattr(
+        PrintLog, "table", lambda self, row: tables.append(1) or original(self, row)
+    )
+    lines = _printed(lambda: ERMClassifier(_net(max_epochs=3)).fit(X32, Y))
+    assert lines == [] and tables == []
+    clf = MATClassifier(_net(max_epochs=3), holdout="xrm", random_state=0)
+    assert _printed(lambda: clf.fit(X32, Y)) == [] and tables == []
+    assert isinstance(dict(clf.estimator_.callbacks_)["print_log"], QuietPrintLog)
+
+
+def test_print_log_prints_and_records_as_skorch_s():
+    params = dict(
+        module=torch.nn.Linear,
+        module__in_features=5,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=3,
+        train_split=None,
+        verbose=1,
+    )
+    theirs = NeuralNetClassifier(**params)
+    ours = MATNeuralNetClassifier(**params)
+    their_lines = _printed(lambda: theirs.fit(X32, Y))
+    our_lines = _printed(lambda: ours.fit(X32, Y))
+    assert len(our_lines) == len(their_lines) == 5  # header, rule, 3 epochs
+    assert our_lines[0].split() == their_lines[0].split()
+    assert [sorted(row) for row in ours.history] == [
+        sorted(row) for row in theirs.history
+    ]
+    # A sink of the user's gets every row whatever verbose is, as in skorch.
+    sunk = []
+    quiet = MATNeuralNetClassifier(
+        **{**params, "verbose": 0}, callbacks__print_log__sink=sunk.append
+    )
+    assert _printed(lambda: quiet.fit(X32, Y)) == []
+    assert len(sunk) == 5 and sunk[0].split() == their_lines[0].split()
