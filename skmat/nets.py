@@ -31,8 +31,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
-from skorch.callbacks import PrintLog
+from skorch.callbacks import PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.history import History
 from torch.nn import functional as F
 
 from ._batching import (
@@ -56,6 +57,8 @@ __all__ = [
     "RowDataChannel",
     "RowDataMixin",
     "QuietPrintLog",
+    "EpochHistory",
+    "EpochPassthroughScoring",
     "ShiftedLossMixin",
     "MATNeuralNetClassifier",
     "MATNeuralNetBinaryClassifier",
@@ -154,6 +157,84 @@ class QuietPrintLog(PrintLog):
         return super().on_epoch_end(net, **kwargs)
 
 
+class EpochHistory(History):
+    """skorch's ``History`` that reads one epoch (``history[-1]``) directly.
+
+    skorch's ``History`` resolves every index through its general path (the
+    whole history copied to a list, the index unpacked in four levels), also
+    for ``history[-1]``, which skorch itself reads for every value it records
+    (``record``, ``record_batch``, ``new_batch``): about ten times per epoch.
+    Here an integer index reads the list directly; the result is the same
+    object, so everything recorded, read, pickled or saved is skorch's. Other
+    indices (``history[:, "train_loss"]``) take skorch's path. skmat's nets use
+    it as their history (:meth:`RowDataMixin.initialize_history`).
+
+    Examples
+    --------
+    >>> from skmat.nets import EpochHistory
+    >>> history = EpochHistory()
+    >>> history.new_epoch(); history.record("train_loss", 0.5)
+    >>> history[-1]["train_loss"], history[:, "train_loss"]
+    (0.5, [0.5])
+    """
+
+    def __getitem__(self, i):
+        if type(i) is int:
+            return list.__getitem__(self, i)
+        return super().__getitem__(i)
+
+
+class EpochPassthroughScoring(PassthroughScoring):
+    """skorch's ``PassthroughScoring`` (``train_loss``, ``valid_loss``) with
+    the epoch's batches read once.
+
+    The same records as skorch's: the epoch's score is ``np.average`` of the
+    batches' scores weighted by their sizes, and nothing is recorded when no
+    batch has the score (``valid_loss`` without validation data, where
+    skorch's raises and catches a ``KeyError`` every epoch). Only the reading
+    differs: the last epoch's batches directly, instead of skorch's general
+    history index. skmat's nets use it in place of skorch's default scorings
+    (:meth:`RowDataMixin.get_default_callbacks`).
+
+    Examples
+    --------
+    >>> from skmat.nets import EpochHistory, EpochPassthroughScoring
+    >>> history = EpochHistory()
+    >>> history.new_epoch()
+    >>> for size, loss in [(3, 1.0), (1, 0.0)]:
+    ...     history.new_batch()
+    ...     history.record_batch("train_batch_size", size)
+    ...     history.record_batch("train_loss", loss)
+    >>> scoring = EpochPassthroughScoring("train_loss", on_train=True)
+    >>> float(scoring.get_avg_score(history))
+    0.75
+    """
+
+    def _batch_key(self):
+        return "train_batch_size" if self.on_train else "valid_batch_size"
+
+    def get_avg_score(self, history):
+        """The epoch's score: skorch's, from the last epoch's batches."""
+        size, name = self._batch_key(), self.name
+        batches = history[-1]["batches"]
+        rows = [(b[size], b[name]) for b in batches if size in b and name in b]
+        if not rows:
+            return super().get_avg_score(history)  # skorch's error
+        if len(rows) == 1 and type(rows[0][0]) is int and type(rows[0][1]) is float:
+            # One batch (full-batch training): np.average's own float64
+            # arithmetic, (score * size) / size, without its array set-up.
+            size, score = rows[0]
+            return np.float64(score * size / size)
+        weights, scores = zip(*rows)
+        return np.average(scores, weights=weights)
+
+    def on_epoch_end(self, net, **kwargs):
+        """skorch's ``on_epoch_end``; nothing when no batch has the score."""
+        if not any(self.name in b for b in net.history[-1]["batches"]):
+            return None
+        return super().on_epoch_end(net, **kwargs)
+
+
 class RowDataMixin(InterruptTrackingMixin):
     """Carries per-row fit parameters with the rows of a skorch net's own dataset.
 
@@ -202,11 +283,20 @@ class RowDataMixin(InterruptTrackingMixin):
         channel = vars(self).get("row_data_channel_")
         return {} if channel is None else channel.batch
 
+    def initialize_history(self):
+        """skorch's history, as an :class:`EpochHistory` (the same records)."""
+        super().initialize_history()
+        if type(self.history_) is History:
+            self.history_ = EpochHistory(self.history_)
+        return self
+
     def get_default_callbacks(self):
-        """skorch's default callbacks, its ``PrintLog`` a :class:`QuietPrintLog`
-        (with the same parameters): no table is built when nothing prints."""
+        """skorch's default callbacks, with the same parameters and records;
+        its ``PrintLog`` a :class:`QuietPrintLog` (no table built when nothing
+        prints), its ``PassthroughScoring`` an :class:`EpochPassthroughScoring`."""
+        lean = {PrintLog: QuietPrintLog, PassthroughScoring: EpochPassthroughScoring}
         return [
-            (name, QuietPrintLog(**cb.get_params()) if type(cb) is PrintLog else cb)
+            (name, lean[type(cb)](**cb.get_params()) if type(cb) in lean else cb)
             for name, cb in super().get_default_callbacks()
         ]
 

@@ -246,3 +246,47 @@ def test_print_log_prints_and_records_as_skorch_s():
     )
     assert _printed(lambda: quiet.fit(X32, Y)) == []
     assert len(sunk) == 5 and sunk[0].split() == their_lines[0].split()
+
+
+def _without_durations(history):
+    return [
+        {
+            **{k: v for k, v in row.items() if k not in ("dur", "batches")},
+            "batches": row["batches"],
+        }
+        for row in history
+    ]
+
+
+@pytest.mark.parametrize("batch_size", [16, -1])
+@pytest.mark.parametrize("train_split", [None, "valid_split"])
+def test_history_is_skorch_s_record_for_record(train_split, batch_size):
+    # skmat's history and scorings read less but record the same: the same
+    # net trained by skorch's NeuralNetClassifier and by skmat's net (same
+    # batches, so the same losses to the last bit).
+    from skorch.dataset import ValidSplit
+    from skorch.history import History
+
+    params = dict(
+        module=torch.nn.Linear,
+        module__in_features=5,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=4,
+        batch_size=batch_size,
+        verbose=0,
+        train_split=None if train_split is None else ValidSplit(4),
+    )
+    torch.manual_seed(0)
+    theirs = NeuralNetClassifier(**params).fit(X32, Y)
+    torch.manual_seed(0)
+    ours = MATNeuralNetClassifier(**params).fit(X32, Y)
+    assert isinstance(ours.history, History)
+    assert _without_durations(ours.history) == _without_durations(theirs.history)
+    for key in ("train_loss", "valid_loss", "valid_acc"):
+        if train_split is None and key != "train_loss":
+            with pytest.raises(KeyError):
+                ours.history[:, key]
+            continue
+        assert ours.history[:, key] == theirs.history[:, key]
+        assert type(ours.history[-1, key]) is type(theirs.history[-1, key])
