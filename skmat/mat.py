@@ -396,7 +396,9 @@ class MATClassifier(
         guard = Bunch(left_to_learn=left_to_learn(shift, y_enc))
         fallback = guard.left_to_learn < LEFT_TO_LEARN_MIN
         if fallback:
-            self._warn_nothing_left(guard.left_to_learn, y_enc, proba)
+            self._warn_nothing_left(
+                guard.left_to_learn, y_enc, proba, holdout_proba is not None
+            )
 
         if self.verbose:
             how = "the plain loss" if fallback else "the shifted loss"
@@ -431,8 +433,23 @@ class MATClassifier(
             f"temperature={self.temperature!r}"
         )
 
-    def _warn_nothing_left(self, share, y, proba):
+    def _warn_nothing_left(self, share, y, proba, given):
         accuracy = float(np.mean(proba.argmax(axis=1) == y))
+        if given:
+            remedy = (
+                "If you expect a shortcut, the held-out probabilities you passed "
+                "come from a model that learned the labels rather than revealing "
+                f"it; a larger temperature (now {self.temperature!r}) also leaves "
+                "more to learn."
+            )
+        else:
+            xrm = "" if self._holdout_kind() == "xrm" else " or use holdout='xrm'"
+            remedy = (
+                "If you expect a shortcut, the held-out models learned the labels "
+                f"rather than revealing it: give them fewer epochs (holdout_epochs)"
+                f"{xrm}; a larger temperature also leaves more to learn "
+                f"({self._settings_text()})."
+            )
         warnings.warn(
             f"MAT's shift leaves {share:.1%} of the labels' information to learn "
             f"(below {LEFT_TO_LEARN_MIN:.0%}): the held-out models already predict "
@@ -440,10 +457,7 @@ class MATClassifier(
             f"{accuracy:.3f}), so the shifted loss is about zero before the final "
             "network learns anything and it would keep its initial weights. The "
             "final network was trained with the plain loss instead (fallback_ is "
-            "True). If you expect a shortcut, the held-out models learned the "
-            "labels rather than revealing it: give them fewer epochs "
-            "(holdout_epochs) or use holdout='xrm'; a larger temperature also "
-            f"leaves more to learn ({self._settings_text()}).",
+            f"True). {remedy}",
             MATFitWarning,
             stacklevel=4,
         )

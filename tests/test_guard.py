@@ -198,3 +198,16 @@ def test_holdout_epochs_refuses_bad_values(small, budget):
     with pytest.raises(InvalidParameterError, match="holdout_epochs"):
         clf.fit(X, y)
     assert not hasattr(clf, "estimator_")
+
+
+def test_guard_falls_back_on_given_probabilities_that_explain_every_label(small):
+    # Held-out probabilities that are the labels themselves leave nothing to
+    # learn: the plain loss trains the net, the same net ERM trains.
+    X, y = small
+    certain = np.eye(2)[y] * (1 - 2e-6) + 1e-6
+    clf = MATClassifier(mlp_net((8,), max_epochs=5), random_state=0)
+    with pytest.warns(MATFitWarning, match="the held-out probabilities you passed"):
+        clf.fit(X, y, holdout_proba=certain)
+    assert clf.fallback_ is True
+    assert clf.guard_.left_to_learn < 1e-4
+    assert not hasattr(clf, "xrm_")
