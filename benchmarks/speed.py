@@ -1,7 +1,8 @@
 """Speed and memory of skmat's training against a bare PyTorch loop and skorch.
 
-Usage: python benchmarks/speed.py [--quick] [--repeats 3] [--device cpu|cuda]
-       [--threads N] [--skip-memory] [--skip-sparse] [--sync-check]
+Usage: python benchmarks/speed.py [--quick] [--repeats 3] [--paper-rounds N]
+       [--device cpu|cuda] [--threads N] [--skip-memory] [--skip-sparse]
+       [--sync-check]
        [--shapes NAME ...] [--baseline FILE|REVISION] [--output FILE]
 -> writes benchmarks/results/speed.md (and prints it)
 
@@ -132,11 +133,13 @@ WORK_RATIO = {"erm": 1.0, "cv2": 2.0, "cv5": 5.0, "cv5_together": 5.0, "xrm": 3.
 # MATClassifier parameters of each fit variant: "cv5" fits the folds one by one,
 # "cv5_together" as one joint net (MATClassifier's default, "auto", picks the
 # latter on a GPU and the former on CPU).
+# The held-out nets train for the net's own epochs (holdout_epochs=None), the
+# budget the targets were set for (MATClassifier's default is a tenth of them).
 FIT_PARAMS = {
-    "cv2": dict(cv=2),
-    "cv5": dict(cv=5, folds_together=False),
-    "cv5_together": dict(cv=5, folds_together=True),
-    "xrm": dict(holdout="xrm"),
+    "cv2": dict(holdout="cv", cv=2, holdout_epochs=None),
+    "cv5": dict(holdout="cv", cv=5, folds_together=False, holdout_epochs=None),
+    "cv5_together": dict(holdout="cv", cv=5, folds_together=True, holdout_epochs=None),
+    "xrm": dict(holdout="xrm", holdout_epochs=None),
 }
 # The parts of a MATClassifier fit that a cProfile sums: label | file | function.
 PROFILE_PARTS = [
@@ -496,7 +499,13 @@ def paper_fit(key, X, y, size, seed, device):
     if key == "erm":
         return ERMClassifier(net, random_state=seed).fit(X, y).predict
     params = dict(holdout="xrm") if key == "xrm" else dict(holdout="cv", cv=2)
-    mat = MATClassifier(net, temperature=PAPER_TEMPERATURE, random_state=seed, **params)
+    mat = MATClassifier(
+        net,
+        temperature=PAPER_TEMPERATURE,
+        holdout_epochs=None,  # the paper's script: the twins' 1000 epochs too
+        random_state=seed,
+        **params,
+    )
     return mat.fit(X, y).predict
 
 
@@ -898,19 +907,20 @@ and the same number of epochs.
   with its rows' shift.
 - (d) ERM = the same `MATNeuralNetClassifier` fitted plainly on `(X, y)` (the final
   network without the held-out phase); MAT = `MATClassifier(net, cv=2 | cv=5 |
-  holdout='xrm', random_state=0)` with `holdout_estimator=None` (a copy of the net,
-  same epochs); cv=5 twice: folds fitted one by one (`folds_together=False`,
-  MATClassifier's choice on CPU) and trained together as one skorch net
-  (`folds_together=True`, its choice on a GPU: a module holding the 5 copies' stacked
-  parameters, each copy's loss over its own rows, one optimizer step; on CPU the
-  copies run one after the other on their own rows, on a GPU in one `torch.vmap`
-  call; the joint batch is 5/4 of 256 so that each copy sees 256 of its own rows per
-  step). Ratio = time of `MATClassifier.fit` / time of the ERM `fit`. 'work' is the
-  rows x epochs of training relative to ERM: cv=k trains k nets on (k-1)/k of the
-  rows, then the final net (k); XRM trains each row in one twin and runs the other
-  twin forward on it (twice the rows forward, once backward, so between 1.3 and 2
-  depending on how much backward costs), then the final net: counted as 3, the bound
-  the target was set from.
+  holdout='xrm', holdout_epochs=None, random_state=0)` with `holdout_estimator=None`
+  (a copy of the net, the same epochs: `holdout_epochs=None`, the budget the targets
+  were set for; MATClassifier's default is a tenth); cv=5 twice: folds fitted one by
+  one (`folds_together=False`, MATClassifier's choice on CPU) and trained together as
+  one skorch net (`folds_together=True`, its choice on a GPU: a module holding the 5
+  copies' stacked parameters, each copy's loss over its own rows, one optimizer step;
+  on CPU the copies run one after the other on their own rows, on a GPU in one
+  `torch.vmap` call; the joint batch is 5/4 of 256 so that each copy sees 256 of its
+  own rows per step). Ratio = time of `MATClassifier.fit` / time of the ERM `fit`.
+  'work' is the rows x epochs of training relative to ERM: cv=k trains k nets on
+  (k-1)/k of the rows, then the final net (k); XRM trains each row in one twin and
+  runs the other twin forward on it (twice the rows forward, once backward, so between
+  1.3 and 2 depending on how much backward costs), then the final net: counted as 3,
+  the bound the target was set from.
 
 Times are medians over the repeats; ratios are medians of the per-repeat ratios (the
 variants of a repeat run back to back, so a change of load between repeats cancels).
@@ -946,11 +956,11 @@ run measures), beside this run's median and the range of its per-repeat ratios
 (wall-clock).
 """
 PAPER_TEXT = """
-The paper's Figure 1 problem (`skmat.datasets.make_spurious_splits(1000, 1800)`,
-noise_std 0.5) trained as the paper's own script trains it: a bias-free linear layer,
-every row in one batch, SGD with lr 1e-2, 1000 epochs; MAT's held-out phase is two
-XRM twins trained for as many epochs, then the final net with the shift
-(temperature 0.1).
+The paper's Figure 1 problem (`skmat.datasets.make_spurious_splits({n_samples},
+{n_features})`, noise_std 0.5) trained as the paper's own script trains it: a bias-free
+linear layer, every row in one batch, SGD with lr {lr:g}, {epochs} epochs; MAT's
+held-out phase is two XRM twins trained for as many epochs, then the final net with
+the shift (temperature 0.1).
 
 - (a) bare PyTorch ERM loop: the whole set as one float32 tensor, then per epoch
   zero_grad, forward, cross-entropy, backward, step. No skorch, no logging.
@@ -963,8 +973,11 @@ XRM twins trained for as many epochs, then the final net with the shift
   temperature, gives the transition matrix and the shift log(q_i M); the final
   layer trains on CE(f(x) + shift, y).
 - skmat: `ERMClassifier(net)` and `MATClassifier(net, holdout='xrm' | holdout='cv',
-  cv=2)` with `net` the same layer and optimizer as a skorch `NeuralNetClassifier`
-  (`batch_size=-1`, `verbose=0`), from NumPy float64 X, as a user calls them.
+  cv=2, holdout_epochs=None, temperature=0.1)` with `net` the same layer and
+  optimizer as a skorch `NeuralNetClassifier` (`batch_size=-1`, `verbose=0`), from
+  NumPy float64 X, as a user calls them; `holdout_epochs=None` gives the held-out
+  nets the net's {epochs} epochs, as in the paper's script (MATClassifier's default
+  trains them for a tenth of that).
 
 {repeats} rounds; round r draws the data with seed r and seeds every fit with r (the
 bare loops through `torch.manual_seed`, skmat through `random_state`); within a round
@@ -1074,6 +1087,8 @@ def command_options(args):
         options.append(f"--device {args.device}")
     if args.threads is not None:
         options.append(f"--threads {args.threads}")
+    if args.paper_rounds != args.repeats:
+        options.append(f"--paper-rounds {args.paper_rounds}")
     if args.shapes:
         options.append("--shapes " + " ".join(args.shapes))
     for flag in ("skip_memory", "skip_sparse", "sync_check"):
@@ -1136,7 +1151,7 @@ def render_paper(paper, on_gpu):
         f"{size['n_features']:,} float64, bias-free linear layer, full batch, "
         f"SGD lr {size['lr']:g}, {size['epochs']} epochs",
         "",
-        *_unwrap(PAPER_TEXT, repeats=paper["repeats"]),
+        *_unwrap(PAPER_TEXT, repeats=paper["repeats"], **size),
     ]
     rows = []
     for key, (label, reference, limit) in PAPER_LABELS.items():
@@ -1344,10 +1359,11 @@ def render(
         f"{info['load_start']:.1f} at the start, {info['load_end']:.1f} at the end "
         f"(on {os.cpu_count()} cores).",
         "",
-        *_unwrap(METHOD),
     ]
     if paper:
         lines += render_paper(paper, on_gpu)
+    if shapes_results:
+        lines += _unwrap(METHOD)
     for res in shapes_results:
         lines += render_shape(res, on_gpu)
     if memory:
@@ -1375,6 +1391,11 @@ def parse_args(argv=None):
     add("--device", default="cpu", help="torch device: cpu (default) or cuda")
     add("--threads", type=int, help="torch.set_num_threads (default: torch's default)")
     add("--skip-memory", action="store_true", help="skip the peak-memory part")
+    add(
+        "--paper-rounds",
+        type=int,
+        help="rounds of the paper's script (default: --repeats)",
+    )
     add("--shapes", nargs="+", help=f"only these shapes ({shapes})")
     add(
         "--output",
@@ -1400,6 +1421,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
+    if args.paper_rounds is None:
+        args.paper_rounds = args.repeats
     return args
 
 
@@ -1424,7 +1447,7 @@ def main(argv=None):
             f"paper: {size['n_samples']:,} x {size['n_features']:,}, "
             f"{size['epochs']} full-batch epochs"
         )
-        paper = benchmark_paper(args.repeats, args.device, log, size)
+        paper = benchmark_paper(args.paper_rounds, args.device, log, size)
         if torch.device(args.device).type == "cpu":
             paper["profile"] = profile_paper_erm(size)
     shapes_results = []

@@ -185,6 +185,7 @@ class RowDataset(torch.utils.data.Dataset):
             self._X = as_gatherable(dataset.X)
             self._y = None if y is None else torch.as_tensor(y)
             self._kept = None  # (indices, batch, versions) of the last gather
+            self._run = None
 
     def __len__(self):
         return len(self.dataset)
@@ -198,12 +199,19 @@ class RowDataset(torch.utils.data.Dataset):
     def __getstate__(self):
         state = dict(vars(self))
         state["_kept"] = None  # a worker process starts without the kept batch
+        state["_run"] = None
         return state
 
     def __getitems__(self, indices):
         if not self.gather:
             return [self[i] for i in indices]
-        rows = batch_rows(indices, self._n)
+        run = self._run  # the last contiguous run asked for (a full batch)
+        if run is not None and type(indices) is list and indices == run[0]:
+            rows = run[1]
+        else:
+            rows = batch_rows(indices, self._n)
+            if isinstance(rows, slice) and type(indices) is list:
+                self._run = (list(indices), rows)
         in_worker = get_worker_info() is not None
         if isinstance(rows, slice):
             if self._share and not in_worker:
