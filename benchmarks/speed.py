@@ -155,6 +155,7 @@ twins' prediction on the training set | xrm.py | predict_proba_twins
 input validation (check_X) | _inputs.py | check_X
 float32 copy of X for the nets (for_nets) | _inputs.py | for_nets
 the shift (mat_shift) | transition.py | mat_shift
+the guard: the final net's prediction on its training rows | mat.py | _check_final
 """.strip().splitlines()
 ]
 

@@ -221,16 +221,15 @@ class RowDataset(torch.utils.data.Dataset):
             # Copied: a worker sends its batch to the main process (a view
             # would send the whole array), and a memmap's pages stay unshared.
             rows = torch.arange(rows.start, rows.stop)
-        kept = self._kept
-        if kept is not None and torch.equal(kept[0], rows):
-            tensors = _tensors(kept[1])
-            if all(t._version == v for t, v in zip(tensors, kept[2])):
+        kept = self._kept  # the same rows again (a fold's full batch): no gather
+        if kept is not None and type(indices) is list and indices == kept[0]:
+            if all(t._version == v for t, v in zip(_tensors(kept[1]), kept[2])):
                 return GatheredBatch(kept[1], len(rows))
             self._kept = None  # changed in place since: gather again
         batch = self._batch(rows)
-        if not in_worker:
-            tensors = _tensors(batch)
-            self._kept = (rows, batch, [t._version for t in tensors])
+        if type(indices) is list and not in_worker:
+            versions = [t._version for t in _tensors(batch)]
+            self._kept = (list(indices), batch, versions)
         return GatheredBatch(batch, len(rows))
 
     def _batch(self, rows):
