@@ -31,6 +31,7 @@ from _estimators import (
     READS_GROUPS,
     RIVALS,
     makers,
+    tiny_net,
 )
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -61,9 +62,6 @@ def _sized_net(**params):
     """A MAT net that knows its sizes (used on its own, outside an estimator)."""
     return tiny_net(module__n_features=N_FEATURES, module__n_classes=2, **params)
 
-
-def tiny_net(**params):
-    return MLP.mlp_net((8,), **{"max_epochs": 3, **params})
 
 
 # Small, seeded estimators (the shared table); keyword arguments override defaults.
@@ -974,7 +972,6 @@ FUNCTION_CASES = [
     ("XRMMixin.predict_proba_twins", "beyond-float32", lambda f: f["twins"].predict_proba_twins(X0 * 1e300), ValueError, r"output on X is NaN or infinite"),
     ("XRMMixin.predict_proba_twins", "sparse", lambda f: f["twins"].predict_proba_twins(sp.csr_matrix(X0)), OK, None),
     ("XRMMixin.predict_proba_twins", "empty", lambda f: f["twins"].predict_proba_twins(X0[:0]), OK, None),
-    ("XRMMixin.cross_mistakes", "y-wrong-length", lambda f: f["twins"].cross_mistakes(X0, Y0[:-1]), ValueError, r"y must have shape \(40,\)"),
     # -------------------------------------------------------------- nets
     ("MATNeuralNetClassifier.fit", "mat_shift-wrong-rows", lambda f: _sized_net().fit(X0, Y0, mat_shift=np.zeros((3, 2))), ValueError, r"mat_shift has 3 rows but the training set has 40"),
     ("MATNeuralNetClassifier.fit", "mat_shift-nan", lambda f: _sized_net().fit(X0, Y0, mat_shift=np.full((40, 2), np.nan)), ValueError, r"mat_shift must not contain NaN"),

@@ -18,7 +18,6 @@ matplotlib is an optional dependency (``pip install skmat[plot]``); it is
 imported only when something is drawn.
 """
 
-from . import _bar_labels
 from ._group_accuracy import GroupAccuracyDisplay
 from ._training_curves import GroupTrainingCurvesDisplay
 from ._transition import TransitionMatrixDisplay
@@ -29,10 +28,3 @@ __all__ = [
     "GroupTrainingCurvesDisplay",
 ]
 
-
-def __getattr__(name):
-    # Unpickling a figure looks the label class up by name, here: the class says
-    # it is skmat.plot._BarValueLabel (see skmat/plot/_bar_labels.py).
-    if name == "_BarValueLabel":
-        return _bar_labels.bar_value_label_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
