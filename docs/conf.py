@@ -285,7 +285,9 @@ def _check_api_reference(app):
             if public.startswith("__"):
                 continue
             home = getattr(getattr(mod, public), "__module__", name)
-            names = {f"{name}.{public}", f"{home}.{public}"}
+            # A private submodule's object is documented where its package is.
+            package = ".".join(p for p in home.split(".") if not p.startswith("_"))
+            names = {f"{name}.{public}", f"{home}.{public}", f"{package}.{public}"}
             names.add(f"{DOCUMENTED_ELSEWHERE.get(name, name)}.{public}")
             if not listed & names:
                 logger.warning(

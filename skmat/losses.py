@@ -285,10 +285,11 @@ class BatchPriorMixin(WeightedLossMixin):
 
 
 class AnchoredLossMixin(WeightedLossMixin):
-    """Adds ``anchor_penalty * ||theta - theta_0||^2`` to the (weighted) loss,
-    ``theta_0`` the module's parameters when the net is initialised.
+    """A penalty that holds the module's parameters near their starting values.
 
-    It adds one parameter to the skorch net's, ``anchor_penalty`` (float >= 0,
+    The (weighted) loss gets ``anchor_penalty * ||theta - theta_0||^2`` added,
+    ``theta_0`` the module's parameters when the net is initialised (kept as
+    ``anchor_``). It adds one parameter to the skorch net's, ``anchor_penalty`` (float >= 0,
     default 0).
     """
 

@@ -91,8 +91,10 @@ def test_frozen_features_clone_pickle_and_names():
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        (dict(module="resnet"), TypeError, "module must be a torch.nn.Module"),
-        (dict(batch_size=0), ValueError, "batch_size must be a positive integer"),
+        (dict(module="resnet"), TypeError, "'module' parameter of FrozenFeatures"),
+        (dict(module=int), TypeError, "module must be a torch.nn.Module"),
+        (dict(batch_size=0), ValueError, "'batch_size' parameter of FrozenFeatures"),
+        (dict(device=None), TypeError, "'device' parameter of FrozenFeatures"),
     ],
 )
 def test_frozen_features_bad_parameters(params, error, match):
