@@ -57,7 +57,7 @@ __all__ = [
 
 #: Fit parameter of the per-row weight.
 WEIGHT_PARAM = "mat_weight"
-#: Fit parameter of the per-row group index (``0 .. n_groups - 1``).
+#: Fit parameter of the per-row group index, from 0 to ``n_groups - 1``.
 GROUP_PARAM = "mat_group"
 #: Fit parameter carrying each row's sharpened bias-model probabilities.
 BIAS_PARAM = "mat_bias"
@@ -289,8 +289,8 @@ class AnchoredLossMixin(WeightedLossMixin):
 
     The (weighted) loss gets ``anchor_penalty * ||theta - theta_0||^2`` added,
     ``theta_0`` the module's parameters when the net is initialised (kept as
-    ``anchor_``). It adds one parameter to the skorch net's, ``anchor_penalty`` (float >= 0,
-    default 0).
+    ``anchor_``). It adds one parameter to the skorch net's, ``anchor_penalty``
+    (float >= 0, default 0).
     """
 
     _class_prefix = "Anchored"

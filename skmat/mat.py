@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import BaseCrossValidator, check_cv
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -34,7 +34,7 @@ from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_labe
 from .mlp import mlp_net
 from .nets import SHIFT_PARAM
 from .together import StackedNetMixin, unsupported_reason
-from .transition import mat_shift
+from .transition import TEMPERATURE, mat_shift
 
 __all__ = ["MATClassifier"]
 
@@ -199,7 +199,7 @@ class MATClassifier(NetEstimator):
         "holdout_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "holdout": [StrOptions({"cv", "xrm"})],
         "cv": ["cv_object"],
-        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "temperature": [TEMPERATURE],
         "folds_together": ["boolean", StrOptions({"auto"})],
         **StackedNetMixin._parameter_constraints,
         "n_jobs": [numbers.Integral, None],

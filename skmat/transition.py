@@ -22,13 +22,16 @@ checked with NumPy alone.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 __all__ = [
     "PROBA_FLOOR",
+    "TEMPERATURE",
     "MATShift",
     "sharpen",
     "joint_matrix",
@@ -42,6 +45,11 @@ __all__ = [
 #: raised to this value so that no logarithm is ``-inf``; the authors' code adds
 #: ``1e-6`` inside the log for the same reason.
 PROBA_FLOOR = 1e-6
+
+#: The rule of a temperature, in scikit-learn's terms (a finite positive number):
+#: :func:`sharpen` checks it, and the estimators that take a ``temperature``
+#: declare it in their ``_parameter_constraints``.
+TEMPERATURE = Interval(numbers.Real, 0, np.inf, closed="neither")
 
 
 class MATShift(NamedTuple):
@@ -87,15 +95,9 @@ def _check_proba(proba, name="proba"):
 
 
 def _check_temperature(temperature):
-    if isinstance(temperature, bool) or not isinstance(
-        temperature, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(
-            f"temperature must be a positive number; got {temperature!r} "
-            f"of type {type(temperature).__name__}."
-        )
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a positive number; got {temperature!r}.")
+    validate_parameter_constraints(
+        {"temperature": [TEMPERATURE]}, {"temperature": temperature}, "sharpen"
+    )
     return float(temperature)
 
 

@@ -19,7 +19,7 @@ from ..lff import LfFMixin
 from ..losses import BIAS_PARAM, BatchPriorMixin
 from ..mlp import mlp_net
 from ..together import StackedNetMixin, unsupported_reason
-from ..transition import sharpen
+from ..transition import TEMPERATURE, sharpen
 
 __all__ = ["LfFClassifier", "LogitCorrectionClassifier"]
 
@@ -212,7 +212,7 @@ class LogitCorrectionClassifier(NetEstimator):
     _parameter_constraints: dict = {
         **NetEstimator._parameter_constraints,
         "prior": BatchPriorMixin._parameter_constraints["bias_prior"],
-        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "temperature": [TEMPERATURE],
         "bias": [StrOptions({"gce", "xrm"})],
         "bias_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "bias_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
