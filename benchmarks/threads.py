@@ -91,7 +91,8 @@ def make_fit(problem, warm_up=False):
 
 
 def child(problem, threads):
-    """One timed fit in this process; prints its wall and CPU seconds as JSON."""
+    """One timed fit in this process, after the warm-up and the parent's go
+    (a line on stdin); prints its wall and CPU seconds as JSON."""
     import torch
 
     if threads:
@@ -99,6 +100,8 @@ def child(problem, threads):
     X, y, clf = make_fit(problem, warm_up=True)
     clf.fit(X, y)
     X, y, clf = make_fit(problem)
+    print("ready", flush=True)
+    sys.stdin.readline()
     wall, cpu = time.perf_counter(), time.process_time()
     clf.fit(X, y)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -106,39 +109,49 @@ def child(problem, threads):
 
 
 def measure(problem, threads, busy, timeout):
+    """One fit in a fresh process; with ``busy``, one spinning process per core
+    runs from a second before the fit (after the warm-up) to its end."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", problem, str(threads)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     spinners = []
-    if busy:
-        spin = [sys.executable, "-c", SPIN]
-        spinners = [subprocess.Popen(spin) for _ in range(os.cpu_count())]
-        time.sleep(1.0)
     try:
+        if proc.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the fit's process failed ({problem}, {threads})")
+        if busy:
+            spin = [sys.executable, "-c", SPIN]
+            spinners = [subprocess.Popen(spin) for _ in range(os.cpu_count())]
+            time.sleep(1.0)
         load = os.getloadavg()[0]
         try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", problem, str(threads)],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            ).stdout
+            out, _ = proc.communicate("go\n", timeout=timeout)
         except subprocess.TimeoutExpired:
             out = None
     finally:
-        for proc in spinners:
-            proc.kill()
-            proc.wait()
+        for other in [*spinners, proc]:
+            if other.poll() is None:
+                other.kill()
+            other.wait()
     if out is None:  # stopped at the time limit: the fit took longer
-        default = threads or os.cpu_count()
         return dict(
             wall=float(timeout),
             cpu=float("nan"),
-            threads=default,
+            threads=threads or torch_default_threads(),
             load=load,
             stopped=True,
         )
     result = json.loads(out.strip().splitlines()[-1])
     result.update(load=load, stopped=False)
     return result
+
+
+def torch_default_threads():
+    import torch
+
+    return torch.get_num_threads()
 
 
 def machine():
