@@ -286,7 +286,7 @@ def main():
     text = report(
         rows, args, (time.perf_counter() - start) / 60, load_before, os.getloadavg()[0]
     )
-    args.output.write_text(text + "\n")
+    args.output.write_text(text.rstrip() + "\n")
     print(text)
     print(f"written: {args.output}")
 

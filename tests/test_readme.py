@@ -37,7 +37,8 @@ def extras_pins():
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
     extras = config["options.extras_require"]
-    return {name: dict(PIN.findall(extras[name])) for name in ("vision", "test", "docs")}
+    names = ("vision", "test", "docs")
+    return {name: dict(PIN.findall(extras[name])) for name in names}
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
