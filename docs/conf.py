@@ -34,12 +34,6 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the checkout's skmat, even without an install
 sys.path.insert(0, str(HERE))  # _inventories
 
-import _torchvision  # noqa: E402
-
-# The gallery imports torchvision and transformers as users do; on a CPU torch
-# beside PyPI's CUDA-built torchvision, this makes that import work (_torchvision).
-_torchvision.prepare()
-
 from _inventories import write_inventories  # noqa: E402
 from _layers import write_layers  # noqa: E402
 

@@ -4,9 +4,7 @@ Both need optional extras (``[vision]``, ``[hf]``) and skip cleanly without them
 """
 
 import importlib.util
-import pathlib
 import pickle
-import sys
 
 import numpy as np
 import pytest
@@ -21,10 +19,7 @@ from skmat.datasets import make_colored_digits_splits, make_spurious_text
 from skmat.features import FrozenFeatures
 from skmat.metrics import worst_group_accuracy
 
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "docs"))
-import _torchvision  # noqa: E402  (the one fix for a CPU torch beside PyPI's torchvision)
-
-HAS_TORCHVISION = _torchvision.prepare()
+HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None
 
 
 class CountingModule(torch.nn.Module):
