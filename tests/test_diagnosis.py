@@ -110,10 +110,21 @@ def test_verdicts_follow_the_measured_thresholds():
     assert verdict() == "unchecked"
     assert verdict(check_proba=RECOVERED) == "unchecked"  # no control
     assert verdict(check_proba=RECOVERED, control_proba=HELD_OUT) == "shortcut"
-    # the control nets get as many right: MAT's shift added nothing
-    assert verdict(check_proba=RECOVERED, control_proba=RECOVERED) == (
+    # the control nets get as many right (and 5 others wrong): MAT's shift
+    # added nothing
+    control = RECOVERED.copy()
+    control[10:15] = [0.3, 0.7]
+    assert verdict(check_proba=RECOVERED, control_proba=control) == (
         "hard_or_mislabelled"
     )
+    # the control nets get all but 1% right: the held-out models' mistakes are
+    # theirs (weaker models than the net)
+    assert verdict(check_proba=RECOVERED, control_proba=RECOVERED) == "nothing"
+    report = memorization_report(
+        Y, TRAIN, HELD_OUT, check_proba=RECOVERED, control_proba=RECOVERED
+    )
+    assert report.control_error == pytest.approx(0.01)
+    assert "the held-out models' mistakes are theirs" in report.explanation
     # lift just below and at the threshold (5 conflicting examples: steps of 0.2)
     control = HELD_OUT.copy()
     control[:2] = [0.7, 0.3]  # 2 of 5 right: lift 0.4
@@ -377,7 +388,7 @@ def test_display_from_predictions_and_from_estimator():
     disp = MemorizationDisplay.from_predictions(
         Y, TRAIN, HELD_OUT, check_proba=RECOVERED, control_proba=HELD_OUT
     )
-    assert disp.title_.get_text() == "Verdict: a shortcut the net memorizes around"
+    assert disp.title_.get_text() == "Verdict: a shortcut (lift 0.80)"
     assert sorted(disp.bars_) == sorted(
         ["in_sample_accuracy", "holdout_accuracy", "check_accuracy", "control_accuracy"]
     )

@@ -17,17 +17,17 @@ from ._transition import TransitionMatrixDisplay
 __all__ = ["MemorizationDisplay"]
 
 _VERDICT_TITLES = {
-    "shortcut": "a shortcut the net memorizes around",
+    "shortcut": "a shortcut",
     "hard_or_mislabelled": "hard or mislabelled examples, no shortcut",
     "nothing": "nothing stands apart",
-    "unchecked": "memorized examples, shortcut not checked",
+    "unchecked": "memorized or hard examples, shortcut not checked",
 }
 _SIDES = {"agreeing": "C0", "conflicting": "C1"}
 _BARS = (
-    ("in_sample_accuracy", "in-sample: the net fitted on all the data", "C0"),
+    ("in_sample_accuracy", "in-sample (net fitted on all the data)", "C0"),
     ("holdout_accuracy", "held-out models", "C7"),
-    ("check_accuracy", "held-out, nets trained with MAT's shift (check)", "C2"),
-    ("control_accuracy", "held-out, nets trained plainly (control)", "C3"),
+    ("check_accuracy", "check: held-out, MAT's shift", "C2"),
+    ("control_accuracy", "control: held-out, plain", "C3"),
 )
 
 
@@ -120,7 +120,7 @@ class MemorizationDisplay:
     >>> sorted(disp.scatter_), sorted(disp.bars_)
     (['agreeing', 'conflicting'], ['holdout_accuracy', 'in_sample_accuracy'])
     >>> disp.title_.get_text()
-    'Verdict: memorized examples, shortcut not checked'
+    'Verdict: memorized or hard examples, shortcut not checked'
     """
 
     def __init__(self, report: MemorizationReport) -> None:
@@ -167,6 +167,8 @@ class MemorizationDisplay:
         ).plot(ax=axes[2], **kwargs)
         axes[2].set_title(f"Transition matrix (T = {report.temperature:g})")
         verdict = _VERDICT_TITLES.get(report.verdict, report.verdict)
+        if not np.isnan(report.lift):
+            verdict += f" (lift {report.lift:.2f})"
         self.title_ = fig.suptitle(f"Verdict: {verdict}")
         self.figure_, self.axes_ = fig, axes
         return self
@@ -250,7 +252,7 @@ class MemorizationDisplay:
         ax.legend(
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),
-            ncol=1,
+            ncol=2 if n_kinds > 2 else n_kinds,
             fontsize="small",
             frameon=False,
         )
