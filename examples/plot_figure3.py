@@ -122,7 +122,7 @@ fig.tight_layout()
 # features are the only way to memorize, and a new example at the same ``x``
 # has none, so ``g([x_i, 0])`` is the prediction for example ``i`` *held out*
 # of the memorizing channel. Per training example, the score is the squared
-# error as a new example minus the squared error in-sample (which is zero
+# error as a new example minus the squared error in-sample (close to zero
 # after training to zero loss), and it is compared with the label noise the
 # example carries, ``(y_i - f(x_i))^2``: a net that learned ``f`` has scores
 # close to that noise.

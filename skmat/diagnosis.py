@@ -601,11 +601,11 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
     Cost, in trainings of the net (K folds of ``cv``): ``1 + K + 2K`` with
     ``holdout="cv"``: one on all the rows, K on ``(K-1)/K`` of them for the
     held-out phase, K check and K control nets on the same folds (``1 + K``
-    when the verdict is ``"nothing"``); with ``holdout="xrm"``, one on all the
-    rows, one twin run (two copies trained together, each on half the rows:
-    counted as 2) and the 2K check and control nets. The default (``cv=5``) is
-    16 trainings, 6 when the verdict is ``"nothing"``; ``cv=3`` makes it 10
-    (the thresholds were measured with 5). Giving ``holdout_proba`` (from a fitted
+    when the held-out models leave fewer than :data:`CONFLICTING_MIN`
+    conflicting); with ``holdout="xrm"``, one on all the rows, one twin run
+    (two copies trained together, each on half the rows: counted as 2) and
+    the 2K check and control nets. The default (``cv=5``) is 16 trainings, or
+    6; ``cv=3`` makes it 10 (the thresholds were measured with 5). Giving ``holdout_proba`` (from a fitted
     :class:`~skmat.MATClassifier`: :func:`training_holdout_proba`) saves the
     held-out phase, ``train_proba`` (a fitted net's ``predict_proba(X)``) the
     first training. ``n_fits_`` records what a fit ran.
