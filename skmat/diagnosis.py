@@ -67,9 +67,9 @@ from ._seeding import seed_estimator, spawn_seeds
 from ._transaction import fit_transaction
 from .factory import SKORCH_CLASSIFIERS, make_net, reject_torch_module
 from .holdout import check_holdout_proba, cross_val_holdout_proba
-from .mat import MATClassifier
 from .metrics import infer_groups
-from .transition import joint_matrix, sharpen, transition_matrix
+from .nets import SHIFT_PARAM
+from .transition import joint_matrix, mat_shift, sharpen, transition_matrix
 from .xrm import fit_xrm
 
 __all__ = [
@@ -375,10 +375,10 @@ def memorization_report(
         on example ``i``).
     check_proba : array-like of shape (n_samples, n_classes), default=None
         Held-out class probabilities of nets trained with MAT's shift (from
-        ``holdout_proba``), for example by
+        ``holdout_proba``: :func:`skmat.transition.mat_shift`), for example by
         :func:`~sklearn.model_selection.cross_val_predict` of a
-        :class:`~skmat.MATClassifier` given ``params={"holdout_proba":
-        holdout_proba}``.
+        :class:`~skmat.nets.MATNeuralNetClassifier` given
+        ``params={"mat_shift": shift}``.
     control_proba : array-like of shape (n_samples, n_classes), default=None
         Held-out class probabilities of the same nets trained plainly, on the
         same folds, with another seed than the held-out models.
@@ -583,12 +583,14 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
     1. the net fitted on all the data, with the plain loss: its confidence in
        each example's label (``train_proba_``) is what memorization achieves;
     2. held-out models, by cross-validation (``holdout="cv"``) or XRM twins
-       (``holdout="xrm"``), exactly as :class:`~skmat.MATClassifier`'s held-out
-       phase: what a model that never saw the example predicts
-       (``holdout_proba_``). Their mistakes infer the groups;
-    3. check nets: copies of the net trained with MAT's shift (a
-       :class:`~skmat.MATClassifier` given ``holdout_proba_``) on the ``cv``
-       folds, each predicting the rows it did not train on (``check_proba_``);
+       (``holdout="xrm"``), trained for the net's own epochs: what a model
+       that never saw the example predicts (``holdout_proba_``). Their mistakes
+       infer the groups;
+    3. check nets: copies of the net trained with MAT's shift (the shift
+       :func:`skmat.transition.mat_shift` computes from ``holdout_proba_`` at
+       ``temperature``, in the net's loss as :class:`~skmat.MATClassifier`
+       puts it) on the ``cv`` folds, each predicting the rows it did not train
+       on (``check_proba_``);
     4. control nets: copies of the net trained plainly on the same folds, with
        another seed than the held-out models (``control_proba_``).
 
@@ -605,10 +607,11 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
     conflicting); with ``holdout="xrm"``, one on all the rows, one twin run
     (two copies trained together, each on half the rows: counted as 2) and
     the 2K check and control nets. The default (``cv=5``) is 16 trainings, or
-    6; ``cv=3`` makes it 10 (the thresholds were measured with 5). Giving ``holdout_proba`` (from a fitted
-    :class:`~skmat.MATClassifier`: :func:`training_holdout_proba`) saves the
-    held-out phase, ``train_proba`` (a fitted net's ``predict_proba(X)``) the
-    first training. ``n_fits_`` records what a fit ran.
+    6; ``cv=3`` makes it 10 (the thresholds were measured with 5). Giving
+    ``holdout_proba`` (from a fitted :class:`~skmat.MATClassifier`:
+    :func:`training_holdout_proba`) saves the held-out phase, ``train_proba``
+    (a fitted net's ``predict_proba(X)``) the first training. ``n_fits_``
+    records what a fit ran.
 
     Parameters
     ----------
@@ -818,7 +821,9 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
         conflicting = np.mean(proba.argmax(axis=1) != y_enc)
         check = control = None
         if conflicting >= CONFLICTING_MIN:
-            check, _ = self._check(X, y_enc, n_classes, proba, splits, check_seed)
+            check, _ = self._check(
+                X, X_net, y_enc, n_classes, device, proba, splits, check_seed
+            )
             control, _ = self._control(
                 X, X_net, y_enc, n_classes, device, splits, control_seed
             )
@@ -924,21 +929,20 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _check(self, X, y, n_classes, proba, splits, seed):
-        check = MATClassifier(
-            self.estimator,
-            temperature=self.temperature,
-            device=self.device,
-            random_state=seed,
-        )
+    def _check(self, X, X_net, y, n_classes, device, proba, splits, seed):
+        # MAT's shift of every row, computed once; each check net trains on its
+        # fold's rows of it (MATClassifier's guard and warnings play no part:
+        # the check asks what the shifted loss itself learns).
+        shift = mat_shift(proba, y, self.temperature).shift
+        net = self._net(X, n_classes, device, seed)
         self._log(f"check: {len(splits)} nets trained with MAT's shift")
         return cross_val_holdout_proba(
-            check,
-            X,
+            net,
+            X_net,
             y,
             splits=splits,
             n_classes=n_classes,
             n_jobs=self.n_jobs,
-            params={"holdout_proba": proba},
+            params={SHIFT_PARAM: shift},
             verbose=self.verbose,
         )

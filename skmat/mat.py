@@ -31,7 +31,16 @@ from ._inputs import check_fit_data, check_labelled_X, for_nets, n_rows, splitte
 from ._prediction import NetClassifierMixin
 from ._seeding import seed_estimator, spawn_seeds
 from ._transaction import fit_transaction
+from .exceptions import MATFitWarning
 from .factory import SKORCH_CLASSIFIERS, make_net, reject_torch_module
+from .guard import (
+    ACCURACY_DROP_MAX,
+    LEFT_TO_LEARN_MIN,
+    OVERPREDICTION_MAX,
+    accuracy_drop,
+    left_to_learn,
+    overprediction,
+)
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
 from .metrics import infer_groups
 from .mlp import mlp_net
@@ -67,7 +76,18 @@ class MATClassifier(
        ``transition_matrix_[k, c] = p(y = c | y_ho = k)``,
        ``shift_ = log(q @ transition_matrix_)``;
     3. the final network ``estimator_`` trained on
-       ``CE(softmax(f(x) + shift_), y)``.
+       ``CE(softmax(f(x) + shift_), y)``;
+    4. a guard (:mod:`skmat.guard`): where the shift leaves almost nothing to
+       learn, the final network is trained with the plain loss instead
+       (``fallback_``); where the trained network ends far below the held-out
+       models on its own training rows, or predicts a class many times more
+       often than it occurs, a :class:`~skmat.exceptions.MATFitWarning` names
+       the cause and the remedy (``guard_`` keeps the numbers).
+
+    With the defaults, the held-out probabilities come from XRM twins trained
+    for a tenth of the network's epochs (``holdout="auto"``,
+    ``holdout_epochs=0.1``), and a fit costs about 1.1 to 1.5 plain trainings
+    (:doc:`/generated/results/controls`).
 
     Parameters
     ----------
@@ -83,29 +103,47 @@ class MATClassifier(
         Model that gives the held-out probabilities (LogisticRegression,
         HistGradientBoostingClassifier, another skorch net...). ``None`` uses a
         copy of ``estimator``, trained with the plain loss.
-    holdout : {"cv", "xrm"}, default="cv"
-        Where the held-out probabilities come from. ``"cv"``: cross-validation,
-        each example predicted by the fold model that did not train on it; works
-        with any ``holdout_estimator``. ``"xrm"``: XRM (Pezeshki et al., 2024), two
-        twin copies of the network (``holdout_estimator`` if it is a skorch net,
-        else ``estimator``) each trained on a random half with class-balanced loss
-        on labels that flip to the other twin's prediction; each example is
-        predicted by the twin that did not train on it (:func:`skmat.xrm.fit_xrm`).
-        ``cv`` is ignored then.
-    cv : int, cross-validation generator or iterable, default=5
-        Splitting of the held-out phase (``holdout="cv"``), as in
+    holdout : {"auto", "cv", "xrm"}, default="auto"
+        Where the held-out probabilities come from. ``"xrm"``: XRM (Pezeshki et
+        al., 2024), as in the paper: two twin copies of the network
+        (``holdout_estimator`` if it is a skorch net, else ``estimator``) each
+        trained on a random half with class-balanced loss on labels that flip to
+        the other twin's prediction; each example is predicted by the twin that
+        did not train on it (:func:`skmat.xrm.fit_xrm`). ``"cv"``:
+        cross-validation, each example predicted by the fold model that did not
+        train on it; works with any ``holdout_estimator``. ``"auto"`` is
+        ``"xrm"`` when the held-out model is a skorch net (the default copy of
+        ``estimator`` included) and ``cv`` is None, ``"cv"`` otherwise (a
+        scikit-learn ``holdout_estimator``, or ``cv`` given).
+    cv : int, cross-validation generator, iterable or None, default=None
+        Splitting of the held-out phase when it is cross-validation, as in
         :func:`~sklearn.model_selection.cross_val_predict`: an int is a
-        :class:`~sklearn.model_selection.StratifiedKFold`. Every class needs at
-        least ``cv`` examples. With metadata routing enabled, ``groups`` passed to
-        ``fit`` reach the splitter (e.g. ``GroupKFold``).
+        :class:`~sklearn.model_selection.StratifiedKFold`, None 5 folds. Every
+        class needs at least as many examples as folds. With metadata routing
+        enabled, ``groups`` passed to ``fit`` reach the splitter (e.g.
+        ``GroupKFold``). Ignored with ``holdout="xrm"``.
     temperature : float, default=0.1
         Positive temperature that sharpens the held-out probabilities,
         ``softmax(log p / temperature)``, before the transition matrix. Small
         values trust the held-out argmax; large ones flatten towards class-prior
         logit adjustment. The paper searches {0.001, 0.01, 0.1}; 0.1 is the default
-        because it was best or tied with 0.001 and 0.01 on the one problem
-        measured (the Figure 1 problem, :doc:`/generated/results/temperature`);
-        1.0 was clearly worse there.
+        because it was best or tied with 0.001 and 0.01 on the Figure 1 problem
+        (:doc:`/generated/results/temperature`) and held-out nets trained for a
+        short budget need a sharp temperature; 1.0 was clearly worse there.
+    holdout_epochs : int, float or None, default=0.1
+        Training budget of the held-out networks (CV fold nets, trained one by
+        one or together, and XRM twins): an int is their ``max_epochs``; a
+        float in (0, 1] that fraction of the held-out net's own ``max_epochs``,
+        rounded up; None their own ``max_epochs``. A shortcut is what networks
+        learn first, so held-out nets trained for a tenth of the epochs already
+        reveal it (the same transition matrix on the Figure 1 problem and the
+        coloured digits as with the full budget) and the whole fit costs little
+        more than one plain training; held-out nets trained to fit the labels
+        leave the final net only label noise and hard examples to learn where
+        the data have no shortcut (:doc:`/generated/results/controls`). A
+        shortcut that the net learns slowly (the keyword text there) needs a
+        larger budget. Applies to skorch held-out nets only; a scikit-learn
+        ``holdout_estimator`` is fitted as it is.
     folds_together : {"auto", True, False}, default="auto"
         With ``holdout="cv"`` and a skorch held-out net: whether the K fold
         nets train together as one skorch net
@@ -171,6 +209,21 @@ class MATClassifier(
         The fitted final network (a MAT-enabled copy of ``estimator``). Its
         ``history`` records the *shifted* ``train_loss``/``valid_loss``;
         ``valid_acc`` is the accuracy of the unshifted network.
+    fallback_ : bool
+        True when the shift left (almost) nothing to learn
+        (``guard_.left_to_learn`` below
+        :data:`skmat.guard.LEFT_TO_LEARN_MIN`) and ``estimator_`` was trained
+        with the plain loss instead, with a
+        :class:`~skmat.exceptions.MATFitWarning` saying so.
+    guard_ : Bunch
+        What the guard measured (:mod:`skmat.guard`): ``left_to_learn``, the
+        share of the labels' information the shift leaves to learn; unless
+        ``fallback_``, ``holdout_accuracy`` and ``train_accuracy`` (the
+        held-out models' and the final network's accuracy on the training
+        rows), ``overpredicted_class`` and ``overprediction`` (the class the
+        network predicts most often relative to its frequency, and the
+        factor). A :class:`~skmat.exceptions.MATFitWarning` names any that
+        crossed its threshold.
     holdout_estimators_ : list of fitted classifiers
         With ``holdout="cv"``: the fold models, in split order; used again by
         :meth:`infer_groups`. Fold nets trained together each carry a copy of
@@ -212,9 +265,14 @@ class MATClassifier(
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "holdout_estimator": [HasMethods(["fit", "predict_proba"]), None],
-        "holdout": [StrOptions({"cv", "xrm"})],
-        "cv": ["cv_object"],
+        "holdout": [StrOptions({"auto", "cv", "xrm"})],
+        "cv": ["cv_object", None],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "holdout_epochs": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(numbers.Real, 0, 1, closed="right"),
+            None,
+        ],
         "folds_together": ["boolean", StrOptions({"auto"})],
         "vmap": ["boolean", StrOptions({"auto"})],
         "vectorize": ["boolean", StrOptions({"auto"}), None],
@@ -228,9 +286,10 @@ class MATClassifier(
         estimator: NeuralNet | None = None,
         *,
         holdout_estimator: BaseEstimator | NeuralNet | None = None,
-        holdout: Literal["cv", "xrm"] = "cv",
-        cv: int | BaseCrossValidator | Iterable | None = 5,
+        holdout: Literal["auto", "cv", "xrm"] = "auto",
+        cv: int | BaseCrossValidator | Iterable | None = None,
         temperature: float = 0.1,
+        holdout_epochs: int | float | None = 0.1,
         folds_together: bool | Literal["auto"] = "auto",
         vmap: bool | Literal["auto"] = "auto",
         vectorize: bool | Literal["auto"] | None = None,
@@ -244,6 +303,7 @@ class MATClassifier(
         self.holdout = holdout
         self.cv = cv
         self.temperature = temperature
+        self.holdout_epochs = holdout_epochs
         self.folds_together = folds_together
         self.vmap = vmap
         self.vectorize = vectorize
@@ -298,10 +358,10 @@ class MATClassifier(
     def _warn_vectorize(self):
         if self.vectorize is None:
             return
-        new = "vmap" if self.holdout == "xrm" else "folds_together"
+        new = "vmap" if self._holdout_kind() == "xrm" else "folds_together"
         warnings.warn(
             f"vectorize is deprecated and will be removed in the next release; with "
-            f"holdout={self.holdout!r} write {new}={self.vectorize!r} instead "
+            f"holdout={self._holdout_kind()!r} write {new}={self.vectorize!r} instead "
             "(folds_together: whether the CV fold nets train together; vmap: "
             "whether copies trained together run under torch.vmap).",
             FutureWarning,
@@ -324,7 +384,7 @@ class MATClassifier(
         held_out = {}
         if holdout_proba is not None:
             proba = check_holdout_proba(holdout_proba, n_rows(X), n_classes)
-        elif self.holdout == "xrm":
+        elif self._holdout_kind() == "xrm":
             proba, held_out = self._xrm_holdout(
                 X_net, y_enc, n_classes, net, holdout_seed
             )
@@ -333,11 +393,24 @@ class MATClassifier(
                 X, X_net, y_enc, classes, net, holdout_seed, routed
             )
         joint, transition, shift = mat_shift(proba, y_enc, self.temperature)
+        guard = Bunch(left_to_learn=left_to_learn(shift, y_enc))
+        fallback = guard.left_to_learn < LEFT_TO_LEARN_MIN
+        if fallback:
+            self._warn_nothing_left(
+                guard.left_to_learn, y_enc, proba, holdout_proba is not None
+            )
 
         if self.verbose:
-            print(f"[MATClassifier] training the final network on {n_rows(X)} rows")
-        net.fit(X_net, y_enc, **{SHIFT_PARAM: shift}, **routed.estimator.fit)
+            how = "the plain loss" if fallback else "the shifted loss"
+            print(
+                f"[MATClassifier] training the final network on {n_rows(X)} rows "
+                f"with {how}"
+            )
+        shifted = {} if fallback else {SHIFT_PARAM: shift}
+        net.fit(X_net, y_enc, **shifted, **routed.estimator.fit)
         check_trained(net, X)
+        if not fallback:
+            guard.update(self._check_final(net, X_net, y_enc, proba, classes))
 
         self.classes_ = classes
         self.holdout_proba_ = proba
@@ -345,9 +418,87 @@ class MATClassifier(
         self.transition_matrix_ = transition
         self.shift_ = shift
         self.estimator_ = net
+        self.fallback_ = fallback
+        self.guard_ = guard
         for name, value in held_out.items():
             setattr(self, name, value)
         return self
+
+    # -------------------------------------------------------------- guard
+    def _settings_text(self):
+        """The parameters a guard warning suggests changing, as they are now."""
+        return (
+            f"holdout={self._holdout_kind()!r}, "
+            f"holdout_epochs={self.holdout_epochs!r}, "
+            f"temperature={self.temperature!r}"
+        )
+
+    def _warn_nothing_left(self, share, y, proba, given):
+        accuracy = float(np.mean(proba.argmax(axis=1) == y))
+        if given:
+            remedy = (
+                "If you expect a shortcut, the held-out probabilities you passed "
+                "come from a model that learned the labels rather than revealing "
+                f"it; a larger temperature (now {self.temperature!r}) also leaves "
+                "more to learn."
+            )
+        else:
+            xrm = "" if self._holdout_kind() == "xrm" else " or use holdout='xrm'"
+            remedy = (
+                "If you expect a shortcut, the held-out models learned the labels "
+                f"rather than revealing it: give them fewer epochs (holdout_epochs)"
+                f"{xrm}; a larger temperature also leaves more to learn "
+                f"({self._settings_text()})."
+            )
+        warnings.warn(
+            f"MAT's shift leaves {share:.1%} of the labels' information to learn "
+            f"(below {LEFT_TO_LEARN_MIN:.0%}): the held-out models already predict "
+            f"the training labels with near certainty (held-out accuracy "
+            f"{accuracy:.3f}), so the shifted loss is about zero before the final "
+            "network learns anything and it would keep its initial weights. The "
+            "final network was trained with the plain loss instead (fallback_ is "
+            f"True). {remedy}",
+            MATFitWarning,
+            stacklevel=4,
+        )
+
+    def _check_final(self, net, X_net, y, proba, classes):
+        """The final network's training predictions against the held-out models'."""
+        y_pred = np.asarray(net.predict(X_net))
+        holdout_acc, train_acc = accuracy_drop(y, proba, y_pred)
+        label, factor = overprediction(y, y_pred, len(classes))
+        if holdout_acc - train_acc > ACCURACY_DROP_MAX:
+            warnings.warn(
+                f"The final network's accuracy on its own training rows "
+                f"({train_acc:.3f}) is {holdout_acc - train_acc:.3f} below the "
+                f"held-out models' ({holdout_acc:.3f}): it learned mainly what the "
+                "shift leaves unexplained (label noise, hard examples), which is "
+                "what MAT does where there is no shortcut to undo, and it may be "
+                "worse than plain training. Compare it with "
+                "skmat.ERMClassifier on validation data; to weaken the shift, give "
+                "the held-out models fewer epochs (holdout_epochs) or raise the "
+                f"temperature ({self._settings_text()}).",
+                MATFitWarning,
+                stacklevel=4,
+            )
+        if factor > OVERPREDICTION_MAX:
+            warnings.warn(
+                f"The final network predicts class "
+                f"{python_value(classes[label])!r} for {factor:.1f} times as many "
+                "training rows as carry that label: MAT's shift holds the class "
+                "prior, so like logit adjustment it trades accuracy for balanced "
+                "accuracy on rare classes. If accuracy matters more, compare with "
+                "skmat.ERMClassifier on validation data, or raise the temperature "
+                f"({self._settings_text()}).",
+                MATFitWarning,
+                stacklevel=4,
+            )
+        return {
+            "holdout_accuracy": holdout_acc,
+            "train_accuracy": train_acc,
+            "overpredicted_class": classes[label],
+            "overprediction": factor,
+        }
 
     def _make_net(self, template, X, n_classes, device, seed, name):
         return make_net(
@@ -360,17 +511,40 @@ class MATClassifier(
             name=name,
         )
 
+    def _holdout_kind(self):
+        """``holdout`` resolved: "auto" is XRM for a skorch held-out net (the
+        default copy of ``estimator`` included), CV for anything else."""
+        if self.holdout != "auto":
+            return self.holdout
+        if self.cv is None and (
+            self.holdout_estimator is None
+            or isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS)
+        ):
+            return "xrm"
+        return "cv"
+
     def _holdout_net(self, net, X, n_classes, seed):
         """The held-out network: a copy of the final one (same device) when
         ``holdout_estimator`` is None, a MAT-enabled copy of a skorch
         ``holdout_estimator`` (its own device), None for anything else."""
         if self.holdout_estimator is None:
-            return clone(net)  # trained without a shift
-        if isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
-            return self._make_net(
+            holdout = clone(net)  # trained without a shift
+        elif isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
+            holdout = self._make_net(
                 self.holdout_estimator, X, n_classes, None, seed, "holdout_estimator"
             )
-        return None
+        else:
+            return None
+        return holdout.set_params(max_epochs=self._holdout_budget(holdout.max_epochs))
+
+    def _holdout_budget(self, max_epochs):
+        """The held-out nets' epochs: ``holdout_epochs`` applied to a net's own."""
+        budget = self.holdout_epochs
+        if budget is None:
+            return max_epochs
+        if isinstance(budget, numbers.Integral):
+            return int(budget)
+        return max(1, int(np.ceil(budget * max_epochs)))
 
     def _cv_holdout(self, X, X_net, y, classes, net, seed, routed):
         n_classes = len(classes)
@@ -446,7 +620,7 @@ class MATClassifier(
         """``(folds_together, vmap)``, with the deprecated ``vectorize`` applied."""
         if self.vectorize is None:
             return self.folds_together, self.vmap
-        if self.holdout == "xrm":
+        if self._holdout_kind() == "xrm":
             return self.folds_together, self.vectorize
         return self.vectorize, self.vmap
 

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -1200,59 +1200,90 @@ def make_group_scorer(
 
 
 class _InferredGroupScorer:
-    """Scorer ``(estimator, X, y) -> float`` on groups the estimator infers itself."""
+    """Scorer ``(estimator, X, y) -> float`` on inferred groups: the estimator's
+    own, or those of one fixed reference."""
 
-    def __init__(self, metric):
+    def __init__(self, metric, reference=None):
         self._metric = metric
         self._func = _check_metric(metric)
+        self._reference = reference
+        if reference is not None:
+            self._infer_function(reference)  # refuse a reference without it now
 
     def __repr__(self):
-        return f"make_inferred_group_scorer(metric={self._metric!r})"
+        if self._reference is None:
+            return f"make_inferred_group_scorer(metric={self._metric!r})"
+        return (
+            f"make_inferred_group_scorer(metric={self._metric!r}, "
+            f"reference={type(self._reference).__name__}(...))"
+        )
 
-    def _infer(self, estimator, X, y):
+    def _infer_function(self, estimator):
         if hasattr(estimator, "infer_groups"):
-            return estimator.infer_groups(X, y)
+            return estimator.infer_groups
         if isinstance(estimator, Pipeline) and hasattr(estimator[-1], "infer_groups"):
-            Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-            return estimator[-1].infer_groups(Xt, y)
+
+            def infer(X, y):
+                Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+                return estimator[-1].infer_groups(Xt, y)
+
+            return infer
+        who = "reference" if estimator is self._reference else "the estimator"
         raise TypeError(
-            f"{self!r} needs an estimator with an infer_groups(X, y) method that "
+            f"{self!r} needs {who} to have an infer_groups(X, y) method that "
             "returns inferred group ids from its held-out models (such as "
-            "skmat.MATClassifier, or a Pipeline ending in one); "
+            "a fitted skmat.MATClassifier, or a Pipeline ending in one); "
             f"{type(estimator).__name__} has none. Score with the true groups "
             "instead: skmat.metrics.make_group_scorer()."
         )
 
     def __call__(self, estimator, X, y):
-        groups = self._infer(estimator, X, y)
+        source = estimator if self._reference is None else self._reference
+        groups = self._infer_function(source)(X, y)
         y_pred = estimator.predict(X)
         return self._func(y, y_pred, groups=groups)
 
 
 def make_inferred_group_scorer(
     metric: Literal["worst_group", "mean_group"] = "worst_group",
+    *,
+    reference: Any = None,
 ) -> Callable:
-    """Scorer of a group metric on groups inferred by the estimator itself.
+    """Scorer of a group metric on groups inferred without annotations.
 
-    For model selection without group annotations: the scorer calls
-    ``estimator.infer_groups(X, y)`` (the groups of the evaluated examples
-    inferred from the fitted estimator's held-out models, e.g. with
-    :func:`infer_groups`; :class:`skmat.MATClassifier` provides it) and scores
-    ``estimator.predict(X)`` on them. It needs nothing beyond ``X`` and ``y``, so
-    it works with or without metadata routing. A
+    For model selection without group annotations: the scorer infers the groups
+    of the evaluated examples with ``infer_groups(X, y)`` (from held-out models'
+    mistakes, :func:`infer_groups`; :class:`skmat.MATClassifier` provides it)
+    and scores ``estimator.predict(X)`` on them. It needs nothing beyond ``X``
+    and ``y``, so it works with or without metadata routing. A
     :class:`~sklearn.pipeline.Pipeline` is accepted when its final step has
     ``infer_groups`` (the earlier steps transform ``X`` first).
+
+    Whose held-out models infer the groups:
+
+    * ``reference=None``: each evaluated estimator's own. Candidates of a search
+      whose held-out models differ (another ``holdout``, ``holdout_epochs``,
+      learning rate...) are then scored on different groupings, and their
+      scores do not compare.
+    * ``reference=fitted_estimator``: one fitted estimator infers the groups for
+      every candidate, so a search compares like with like. Fit it once on the
+      training split (for example ``MATClassifier(net, holdout="xrm",
+      holdout_epochs=None)``: XRM trained for the whole budget, the paper's
+      grouping) and pass it here.
 
     Parameters
     ----------
     metric : {"worst_group", "mean_group"}, default="worst_group"
         :func:`worst_group_accuracy` or :func:`mean_group_accuracy`.
+    reference : fitted estimator with ``infer_groups``, default=None
+        The estimator whose held-out models infer the groups for every
+        candidate (or a Pipeline ending in one); None uses each candidate's own.
 
     Returns
     -------
     scorer : callable ``scorer(estimator, X, y) -> float``
-        Greater is better. Raises ``TypeError`` for an estimator without
-        ``infer_groups``.
+        Greater is better. Raises ``TypeError`` for an estimator (or reference)
+        without ``infer_groups``.
 
     Examples
     --------
@@ -1260,7 +1291,7 @@ def make_inferred_group_scorer(
     >>> make_inferred_group_scorer("mean_group")
     make_inferred_group_scorer(metric='mean_group')
     """
-    return _InferredGroupScorer(metric)
+    return _InferredGroupScorer(metric, reference)
 
 
 #: Worst-group accuracy on groups from ``estimator.infer_groups(X, y)``.

@@ -245,6 +245,8 @@ def test_diverging_training_is_an_error_naming_X(name):
     match = r"diverged.*X holds values.*learning rate"
     if name == "MAT-cv-together":  # the held-out copies of the net diverge first
         match = r"holdout_estimator returned NaN.*diverged.*scale X"
+    if name == "MAT-xrm":  # the twins' short budget ends with huge, finite weights
+        match = r"output on X is NaN or infinite: X holds NaN, infinity or values"
     with pytest.raises(ValueError, match=match):
         fit(name, estimator, X0, Y0)
     assert_unfitted(estimator)

@@ -33,6 +33,11 @@ from skmat.datasets import make_colored_digits_splits, make_spurious_classificat
 from skmat.metrics import worst_group_accuracy
 from skmat.mlp import mlp_net
 
+# The fits here check what MATClassifier does with its inputs on tiny data, where
+# its guard often finds that the shift leaves nothing to learn; that warning is
+# asserted in tests/test_guard.py, and only silenced here.
+pytestmark = pytest.mark.filterwarnings("ignore::skmat.exceptions.MATFitWarning")
+
 N = 60
 X_TABLE, Y, GROUPS = make_spurious_classification(N, 6, random_state=0)
 _rng = np.random.RandomState(0)
@@ -275,7 +280,9 @@ def _user_net(**params):
 
 
 def test_user_infer_iterator_and_dataset_run_in_every_net():
-    clf = MATClassifier(_user_net(dataset=DoubledDataset), cv=2, random_state=0)
+    clf = MATClassifier(
+        _user_net(dataset=DoubledDataset), cv=2, holdout_epochs=None, random_state=0
+    )
     clf.fit(X_TABLE, Y)
     nets = [*clf.holdout_estimators_, clf.estimator_]
     for net in nets:
@@ -306,7 +313,9 @@ def test_the_fast_path_trains_exactly_like_the_net_s_own_data_path():
     rowwise = MATClassifier(
         _user_net(iterator_train__collate_fn=collate), cv=2, random_state=0
     ).fit(X, Y)
-    assert sum(calls) == 3 * (N // 2) * 2 + 3 * N  # fold nets, then the final net
+    # The fold nets train for holdout_epochs=0.1 of the 3 epochs (1), then the
+    # final net for 3.
+    assert sum(calls) == 1 * (N // 2) * 2 + 3 * N
     np.testing.assert_allclose(fast.shift_, rowwise.shift_)
     np.testing.assert_allclose(
         rowwise.predict_proba(X), fast.predict_proba(X), rtol=0, atol=1e-7
@@ -369,7 +378,9 @@ def test_mat_with_a_cnn_on_colored_digit_images():
         verbose=0,
     )
     erm = ERMClassifier(net, random_state=0).fit(X, y)
-    mat = MATClassifier(net, cv=2, random_state=0).fit(X, y)
+    # The whole budget for the held-out CNNs: at 2 of the 20 epochs they do not
+    # learn the colour yet (benchmarks/results/controls.md, the CNN problem).
+    mat = MATClassifier(net, cv=2, holdout_epochs=None, random_state=0).fit(X, y)
     erm_worst = worst_group_accuracy(y_test, erm.predict(X_test), groups=groups_test)
     mat_worst = worst_group_accuracy(y_test, mat.predict(X_test), groups=groups_test)
     assert mat_worst >= erm_worst + 0.4, (erm_worst, mat_worst)

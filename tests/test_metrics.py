@@ -1188,3 +1188,57 @@ def test_property_infer_groups_encoding(rows):
     np.testing.assert_array_equal(
         infer_groups(y, onehot, second, classes=classes), groups
     )
+
+
+# ------------------------------------------- inferred groups of one reference
+def test_inferred_group_scorer_with_a_reference_scores_every_candidate_alike():
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    from skmat import MATClassifier
+    from skmat.datasets import make_spurious_splits
+    from skmat.exceptions import MATFitWarning
+    from skmat.metrics import make_inferred_group_scorer, worst_group_accuracy
+    from skmat.mlp import mlp_net
+
+    data = make_spurious_splits(300, 30, random_state=0)
+    (X, y, _), (X_val, y_val, _) = data.train, data.valid
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MATFitWarning)
+        reference = MATClassifier(mlp_net((16,), max_epochs=20), random_state=0)
+        reference.fit(X, y)
+        candidates = [
+            MATClassifier(mlp_net((16,), max_epochs=10), cv=2, random_state=1).fit(
+                X, y
+            ),
+            MATClassifier(holdout_estimator=LogisticRegression(), random_state=2).fit(
+                X, y
+            ),
+        ]
+    groups = reference.infer_groups(X_val, y_val)
+    alike = make_inferred_group_scorer(reference=reference)
+    own = make_inferred_group_scorer()
+    for candidate in candidates:
+        y_pred = candidate.predict(X_val)
+        assert alike(candidate, X_val, y_val) == worst_group_accuracy(
+            y_val, y_pred, groups=groups
+        )
+        assert own(candidate, X_val, y_val) == worst_group_accuracy(
+            y_val, y_pred, groups=candidate.infer_groups(X_val, y_val)
+        )
+    # The two candidates' own groupings differ, which is why the reference exists.
+    assert not np.array_equal(
+        candidates[0].infer_groups(X_val, y_val),
+        candidates[1].infer_groups(X_val, y_val),
+    )
+    assert "reference=MATClassifier(...)" in repr(alike)
+
+
+def test_inferred_group_scorer_refuses_a_reference_without_infer_groups():
+    from sklearn.linear_model import LogisticRegression
+
+    from skmat.metrics import make_inferred_group_scorer
+
+    with pytest.raises(TypeError, match="reference to have an infer_groups"):
+        make_inferred_group_scorer(reference=LogisticRegression())

@@ -117,7 +117,9 @@ def test_resnet_features_once_then_mat_head_in_a_pipeline():
     X, y = X[:400], y[:400]
     pipe = make_pipeline(
         FrozenFeatures(counting, batch_size=200),
-        MATClassifier(linear_head(), cv=2, random_state=0),
+        # The whole budget for the held-out heads: in 3 of the 30 epochs a
+        # linear head on 512 random features has not learned the colour.
+        MATClassifier(linear_head(), cv=2, holdout_epochs=None, random_state=0),
     )
     pipe.fit(X, y)
     # fit's probe row, then the training set once: not once per fold.
