@@ -527,15 +527,14 @@ def training_holdout_proba(estimator: Any, X: ArrayLike | None = None) -> np.nda
 
     Examples
     --------
-    >>> from sklearn.linear_model import LogisticRegression
     >>> from skmat import MATClassifier
     >>> from skmat.datasets import make_spurious_classification
     >>> from skmat.diagnosis import training_holdout_proba
-    >>> X, y, _ = make_spurious_classification(100, 5, random_state=0)
-    >>> clf = MATClassifier(holdout_estimator=LogisticRegression(), cv=2,
-    ...                     random_state=0).fit(X, y)
+    >>> from skmat.mlp import mlp_net
+    >>> X, y, _ = make_spurious_classification(200, 10, random_state=0)
+    >>> clf = MATClassifier(mlp_net((16,), max_epochs=20), random_state=0).fit(X, y)
     >>> training_holdout_proba(clf).shape
-    (100, 2)
+    (200, 2)
     """
     check_is_fitted(estimator)
     name = type(estimator).__name__

@@ -24,7 +24,7 @@ from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
 from skmat.transition import mat_shift
 
-N, D, EPOCHS, BATCH, LR, SEED = 120, 12, 4, 32, 0.05, 3
+N, D, EPOCHS, BATCH, LR, SEED = 120, 12, 30, 32, 0.05, 3
 X, Y, GROUPS = make_spurious_classification(N, D, random_state=0)
 X = X.astype(np.float32)
 # Any route to held-out probabilities: here scikit-learn's cross_val_predict of
