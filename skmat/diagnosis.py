@@ -788,10 +788,21 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
         X_net = for_nets(X)
         n_fits = {"all_data": 0, "holdout": 0, "check": 0, "control": 0}
         held_out = {}
+        # Everything that can be refused is, before any training: the given
+        # probabilities, the folds (of the held-out phase and of the check; the
+        # XRM twins split the rows their own way) and the XRM template.
+        if train_proba is not None:
+            train_proba = check_holdout_proba(
+                train_proba, n, n_classes, name="train_proba"
+            )
+        if holdout_proba is not None:
+            holdout_proba = check_holdout_proba(holdout_proba, n, n_classes)
+        splits = self._splits(X, y_enc, classes)
+        if holdout_proba is None and self.holdout == "xrm":
+            self._check_xrm_template()
 
         if train_proba is not None:
-            train = check_holdout_proba(train_proba, n, n_classes, name="train_proba")
-            net = None
+            train, net = train_proba, None
         else:
             net = self._net(X, n_classes, device, final_seed)
             self._log(f"training the net on all {n} rows")
@@ -801,11 +812,8 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
             train = train / train.sum(axis=1, keepdims=True)
             n_fits["all_data"] = 1
 
-        # Checked before any training: the folds of the held-out phase and of
-        # the check (the XRM twins split the rows their own way).
-        splits = self._splits(X, y_enc, classes)
         if holdout_proba is not None:
-            proba = check_holdout_proba(holdout_proba, n, n_classes)
+            proba = holdout_proba
         elif self.holdout == "xrm":
             proba, twins = self._xrm(X, X_net, y_enc, n_classes, device, holdout_seed)
             held_out = {"xrm_": twins}
@@ -894,7 +902,7 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _xrm(self, X, X_net, y, n_classes, device, seed):
+    def _check_xrm_template(self):
         template = self.holdout_estimator
         if template is not None and not isinstance(template, SKORCH_CLASSIFIERS):
             raise TypeError(
@@ -903,6 +911,9 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
                 f"{type(template).__name__}. Use holdout='cv' for a scikit-learn "
                 "classifier."
             )
+
+    def _xrm(self, X, X_net, y, n_classes, device, seed):
+        template = self.holdout_estimator
         self._log("held-out probabilities from XRM twins")
         proba, twins = fit_xrm(
             self.estimator if template is None else template,

@@ -262,6 +262,33 @@ def test_bad_input_leaves_no_fitted_state(params, fit_kwargs, error, match):
     assert not [k for k in vars(diagnosis) if k.endswith("_")]
 
 
+class _RefusesToTrain(NeuralNetClassifier):
+    def fit(self, X, y=None, **fit_params):
+        raise AssertionError("a net was trained before the input was checked")
+
+
+@pytest.mark.parametrize(
+    "params, fit_kwargs",
+    [
+        ({}, {"holdout_proba": np.ones((5, 2)) / 2}),
+        ({}, {"train_proba": np.ones((60, 2))}),
+        ({"cv": 40}, {}),
+        ({"holdout": "xrm", "holdout_estimator": LogisticRegression()}, {}),
+    ],
+)
+def test_bad_input_is_refused_before_any_training(params, fit_kwargs):
+    net = _RefusesToTrain(
+        torch.nn.Linear,
+        module__in_features=6,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+    )
+    diagnosis = MemorizationDiagnosis(net, cv=2).set_params(**params)
+    with pytest.raises((ValueError, TypeError)):
+        diagnosis.fit(X_SMALL.astype(np.float32), Y_SMALL, **fit_kwargs)
+
+
 def test_clone_and_pickle():
     diagnosis = MemorizationDiagnosis(_tiny_net(), cv=2, random_state=0)
     assert clone(diagnosis).get_params()["cv"] == 2
