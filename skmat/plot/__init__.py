@@ -12,13 +12,18 @@ does.
   estimator, each estimator's worst group outlined;
 * :class:`GroupTrainingCurvesDisplay`: accuracy of each group over the epochs
   of a skorch net's training, recorded by
-  :class:`skmat.callbacks.GroupAccuracyCallback` (the paper's Figure 1 curves).
+  :class:`skmat.callbacks.GroupAccuracyCallback` (the paper's Figure 1 curves);
+* :class:`MemorizationDisplay`: a memorization diagnosis
+  (:class:`skmat.diagnosis.MemorizationDiagnosis`): in-sample against
+  held-out confidence of every example, accuracy per inferred group, the
+  transition matrix and the verdict.
 
 matplotlib is an optional dependency (``pip install skmat[plot]``); it is
 imported only when something is drawn.
 """
 
 from ._group_accuracy import GroupAccuracyDisplay
+from ._memorization import MemorizationDisplay
 from ._training_curves import GroupTrainingCurvesDisplay
 from ._transition import TransitionMatrixDisplay
 
@@ -26,5 +31,6 @@ __all__ = [
     "TransitionMatrixDisplay",
     "GroupAccuracyDisplay",
     "GroupTrainingCurvesDisplay",
+    "MemorizationDisplay",
 ]
 
