@@ -364,6 +364,7 @@ def build(method, prob, setting, seed, callbacks):
             holdout=holdout,
             cv=2,
             temperature=s["temperature"],
+            holdout_epochs=None,  # the paper's held-out phase: the whole budget
             random_state=seed,
         )
     raise ValueError(method)
@@ -615,6 +616,7 @@ def run_ablation_fit(problem_name, quick, variant, setting, seed, criteria):
             holdout=holdout,
             cv=2,
             temperature=s["temperature"],
+            holdout_epochs=None,  # the paper's held-out phase: the whole budget
             random_state=seed,
         )
         mat.fit(X, y)
