@@ -77,6 +77,7 @@ def test_public_names():
         "TransitionMatrixDisplay",
         "GroupAccuracyDisplay",
         "GroupTrainingCurvesDisplay",
+        "MemorizationDisplay",
     ]
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         skmat.plot.nothing  # noqa: B018

@@ -10,18 +10,15 @@ from numpy.typing import ArrayLike
 
 from .._encoding import python_value
 from ..metrics import GroupAccuracyReport, group_accuracy_report
-from ._drawing import check_matplotlib, figure_and_axes, group_label, text_fits
+from ._drawing import (
+    annotation_style,
+    check_matplotlib,
+    figure_and_axes,
+    group_label,
+    text_fits,
+)
 
 __all__ = ["GroupAccuracyDisplay"]
-
-
-def _annotation_style(fig, ax, bar_fraction, sample):
-    """Font size and rotation that fit a value label above a bar of the figure
-    as it is sized now."""
-    for size in ("small", "x-small"):
-        if text_fits(fig, ax, bar_fraction, sample, size):
-            return size, 0
-    return "x-small", 90
 
 
 def _legend_columns(fig, ax, labels, size="small"):
@@ -170,7 +167,7 @@ class GroupAccuracyDisplay:
         fig, ax = figure_and_axes(plt, ax, figsize=(min(width_in, 16.0), 4.8))
         width = 0.8 / n_est
         x = np.arange(n_groups)
-        fontsize, rotation = _annotation_style(
+        fontsize, rotation = annotation_style(
             fig, ax, width / n_groups, format(0.5, values_format)
         )
         self.bars_ = {}
@@ -198,9 +195,7 @@ class GroupAccuracyDisplay:
             self.bars_[name] = bars
             if not include_values:
                 continue
-            labels = [
-                "" if np.isnan(h) else format(h, values_format) for h in heights
-            ]
+            labels = ["" if np.isnan(h) else format(h, values_format) for h in heights]
             texts = ax.bar_label(
                 bars, labels=labels, padding=2, fontsize=fontsize, rotation=rotation
             )

@@ -10,8 +10,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from ..diagnosis import MemorizationReport, memorization_report
-from ._bar_labels import annotation_style, bar_value_label_class
-from ._drawing import check_matplotlib, text_fits
+from ._drawing import annotation_style, check_matplotlib, text_fits
 from ._transition import TransitionMatrixDisplay
 
 __all__ = ["MemorizationDisplay"]
@@ -207,28 +206,20 @@ class MemorizationDisplay:
         width = 0.8 / n_kinds
         x = np.arange(n_groups)
         fontsize, rotation = annotation_style(fig, ax, width / n_groups, "0.00")
-        label_class = bar_value_label_class()
         self.bars_ = {}
         for i, (key, name, color) in enumerate(kinds):
             heights = np.asarray(report[key], dtype=float)
             offsets = x + (i - (n_kinds - 1) / 2) * width
             bars = ax.bar(offsets, heights, width=width, color=color, label=name)
             self.bars_[key] = bars
-            if not include_values:
-                continue
-            from matplotlib.transforms import IdentityTransform
-
-            for j, bar in enumerate(bars):
-                label = label_class(
-                    f"{heights[j]:.2f}",
-                    (offsets[j], heights[j]),
-                    bar,
+            if include_values:
+                ax.bar_label(
+                    bars,
+                    labels=["" if np.isnan(h) else f"{h:.2f}" for h in heights],
+                    padding=2,
                     fontsize=fontsize,
                     rotation=rotation,
                 )
-                label.set_transform(IdentityTransform())
-                ax.add_artist(label)
-                label.set_clip_on(False)
         labels = [
             f"{name}\nn={int(count)}"
             for name, count in zip(report.group_names, report.count)
