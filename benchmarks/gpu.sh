@@ -1,39 +1,57 @@
 #!/usr/bin/env bash
-# The GPU checks of skmat in one prepared run: every CUDA test, then the speed
-# benchmark on the GPU. About 5 minutes on one NVIDIA H100/H200.
+# The GPU checks of skmat in one run: every CUDA test, then the speed benchmark
+# on the GPU.
 #
-#   bash benchmarks/gpu.sh                # on a GPU machine
-#   bash benchmarks/gpu.sh --device cpu   # dry run anywhere: tiny sizes, CUDA tests skip
+#   bash benchmarks/gpu.sh                      # on a machine with a CUDA GPU
+#   bash benchmarks/gpu.sh --device cpu         # dry run anywhere: tiny sizes, CUDA tests skip
+#   bash benchmarks/gpu.sh --output DIR         # write the results to DIR
+#   bash benchmarks/gpu.sh --wheels DIR         # first add the wheels of DIR (see below)
 #
-# Output: benchmarks/results/speed_gpu.md (speed_gpu_dryrun.md for a dry run) and
-# gpu_tests.log, under $OUT when that is set (the device tool's output folder).
+# Output: speed_gpu.md (speed_gpu_dryrun.md for a dry run) and gpu_tests.log, in
+# benchmarks/results/ or the folder given with --output.
 #
-# Needs: python with torch (a CUDA build), scikit-learn, numpy, pytest and
-# skorch; nvidia-smi is used when present. A machine without skorch and without
-# network can take it as a wheel made where pip works:
+# Needs: python with a CUDA build of torch, scikit-learn, numpy, pytest and
+# skorch (the development install of the README has them all); nvidia-smi is
+# used when present. PYTHON picks the interpreter (python3).
 #
-#   python -m pip download --no-deps -d .whl skorch==1.4.0   # where pip works
-#   # copy the checkout with .whl/ to the GPU machine, then run this script
+# A GPU machine without network that lacks some of these packages (skorch, say)
+# can take them as wheels downloaded where pip works, for that machine's Python
+# and platform (docs/install.rst, "On a machine without network"):
 #
-# Every wheel found in .whl/ is installed into /tmp/site (no index, no
-# dependencies) and put on PYTHONPATH before the checks run; nothing is
-# installed into the machine's Python. PYTHON picks the interpreter (python3).
+#   python -m pip download --no-deps -d wheels skorch        # where pip works
+#   bash benchmarks/gpu.sh --wheels wheels                   # on the GPU machine
+#
+# The wheels are installed into a temporary folder (no index, no dependencies)
+# that is put on PYTHONPATH for this run only; nothing is installed into the
+# machine's Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEVICE=cuda
-if [ "${1:-}" = "--device" ]; then
-  DEVICE="$2"
-fi
+RESULTS=benchmarks/results
+WHEELS=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --device) DEVICE="$2"; shift 2 ;;
+    --output) RESULTS="$2"; shift 2 ;;
+    --wheels) WHEELS="$2"; shift 2 ;;
+    *) echo "unknown argument: $1 (expected --device, --output or --wheels)" >&2; exit 2 ;;
+  esac
+done
 PY=${PYTHON:-python3}
-RESULTS=${OUT:-benchmarks/results}
 mkdir -p "$RESULTS"
 export PYTHONUNBUFFERED=1
 
-if compgen -G ".whl/*.whl" >/dev/null; then
+if [ -n "$WHEELS" ]; then
+  if ! compgen -G "$WHEELS/*.whl" >/dev/null; then
+    echo "--wheels $WHEELS: no .whl file there" >&2
+    exit 2
+  fi
+  SITE=$(mktemp -d)
+  trap 'rm -rf "$SITE"' EXIT
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-    --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
+    --target "$SITE" "$WHEELS"/*.whl
+  export PYTHONPATH=$SITE:${PYTHONPATH:-}
 fi
 export PYTHONPATH=$PWD:${PYTHONPATH:-}
 

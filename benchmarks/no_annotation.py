@@ -36,7 +36,9 @@ def main():
     )
 
     # Steps 1-2 on their own, to show the inferred groups.
-    mat = MATClassifier(paper_linear_net(), holdout="xrm", random_state=args.seed)
+    mat = MATClassifier(
+        paper_linear_net(), holdout="xrm", holdout_epochs=None, random_state=args.seed
+    )
     mat.fit(X, y)
     inferred = mat.infer_groups(X_val, y_val)
     conflicting, minority = inferred % 2 == 1, np.isin(g_val, [1, 2])
@@ -52,7 +54,12 @@ def main():
         return worst_group_accuracy(y_test, estimator.predict(X_test), groups=g_test)
 
     search = GridSearchCV(
-        MATClassifier(paper_linear_net(), holdout="xrm", random_state=args.seed),
+        MATClassifier(
+            paper_linear_net(),
+            holdout="xrm",
+            holdout_epochs=None,
+            random_state=args.seed,
+        ),
         {"temperature": [0.001, 0.01, 0.1], "estimator__lr": [1e-2, 1e-3, 1e-4]},
         scoring={"inferred": inferred_worst_group_scorer, "test": test_worst_group},
         refit=False,

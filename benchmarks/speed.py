@@ -708,8 +708,9 @@ def sync_counts(X, y, hidden, device, shift, n_folds=5):
 
     from sklearn.model_selection import KFold
 
+    from skmat.factory import as_mat_net
     from skmat.together import fit_folds_together
-    from skmat.xrm import as_xrm_net
+    from skmat.xrm import XRMMixin
 
     splits = list(KFold(n_folds).split(X))
     net = lambda: mat_net(X.shape[1:], hidden, 1, device)  # noqa: E731
@@ -718,7 +719,7 @@ def sync_counts(X, y, hidden, device, shift, n_folds=5):
         f"{n_folds} fold nets trained together": lambda: fit_folds_together(
             net(), X, y, splits
         ),
-        "XRM twins": lambda: as_xrm_net(net()).fit(X, y),
+        "XRM twins": lambda: as_mat_net(net(), mixin=XRMMixin).fit(X, y),
     }
     on_cuda = torch.device(device).type == "cuda"
     counts = {}

@@ -2,7 +2,8 @@
 
 Usage:
     python benchmarks/table1.py          # full run, writes benchmarks/results/table1.md
-    python benchmarks/table1.py --quick  # smoke run (2 draws, 1 seed, short training)
+    python benchmarks/table1.py --quick  # smoke run (2 draws, 1 seed, short training),
+                                         # writes benchmarks/results/quick/table1.md
 
 For every method and problem, as the paper (Bayat et al. 2024, Table 1):
 
@@ -363,6 +364,7 @@ def build(method, prob, setting, seed, callbacks):
             holdout=holdout,
             cv=2,
             temperature=s["temperature"],
+            holdout_epochs=None,  # the paper's held-out phase: the whole budget
             random_state=seed,
         )
     raise ValueError(method)
@@ -614,6 +616,7 @@ def run_ablation_fit(problem_name, quick, variant, setting, seed, criteria):
             holdout=holdout,
             cv=2,
             temperature=s["temperature"],
+            holdout_epochs=None,  # the paper's held-out phase: the whole budget
             random_state=seed,
         )
         mat.fit(X, y)
@@ -1045,6 +1048,8 @@ def main():
         print(f"{(time.perf_counter() - start) / 60:5.1f} min  {text}", flush=True)
 
     raw_path = out_dir / "table1.json"
+    where = os.path.relpath(out_dir)
+    print(f"writing to {where}/: table1.md, table1.json, table1.png", flush=True)
     if args.report_only:
         results, minutes = load_raw(raw_path, args)
     else:
@@ -1061,6 +1066,7 @@ def main():
     text = report(results, args, minutes)
     (out_dir / "table1.md").write_text(text)
     print(text)
+    print(f"written to {where}/: table1.md, table1.json, table1.png; {minutes:.1f} min")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ def main():
     for seed in SEEDS:
         data = make_spurious_splits(1000, 1800, noise_std=0.5, random_state=seed)
         (X, y, _), (X_test, y_test, g_test) = data.train, data.test
-        holdout = MATClassifier(paper_linear_net(), cv=2, random_state=seed).fit(X, y)
+        holdout = MATClassifier(
+            paper_linear_net(), cv=2, holdout_epochs=None, random_state=seed
+        ).fit(X, y)
         for t in TEMPERATURES:
             clf = MATClassifier(paper_linear_net(), temperature=t, random_state=seed)
             clf.fit(X, y, holdout_proba=holdout.holdout_proba_)

@@ -5,11 +5,12 @@ Usage: python benchmarks/xrm_ab.py --baseline REV [--repeats 15] [--rounds 3]
 -> writes benchmarks/results/xrm_ab.md (and prints it)
 
 ``speed.py`` compares its ratios with an earlier *results file*: two runs at
-different times, whose difference on this machine can be the load of the
-moment (its per-repeat ratios span 10-30%). This script measures both
-revisions in one run instead: ``REV`` is extracted with ``git archive`` into a
-temporary directory, and each round runs the baseline, then the working tree,
-each in a fresh process importing its own ``skmat``. A process fits
+different times, whose difference can be the load of the moment rather than
+the code when other work shares the cores (its per-repeat ratios show that
+spread). This script measures both revisions in one run instead: ``REV`` is
+extracted with ``git archive`` into a temporary directory, and each round runs
+the baseline, then the working tree, each in a fresh process importing its own
+``skmat``. A process fits
 ``MATClassifier(net, holdout="xrm", random_state=0)`` and the same net plainly
 (ERM) alternately, ``--repeats`` times after one untimed warm-up of each, and
 reports the ratios of the two fit times. The data and network are defined here,

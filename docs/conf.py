@@ -34,12 +34,6 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the checkout's skmat, even without an install
 sys.path.insert(0, str(HERE))  # _inventories
 
-import _torchvision  # noqa: E402
-
-# The gallery imports torchvision and transformers as users do; on a CPU torch
-# beside PyPI's CUDA-built torchvision, this makes that import work (_torchvision).
-_torchvision.prepare()
-
 from _inventories import write_inventories  # noqa: E402
 from _layers import write_layers  # noqa: E402
 
@@ -285,7 +279,9 @@ def _check_api_reference(app):
             if public.startswith("__"):
                 continue
             home = getattr(getattr(mod, public), "__module__", name)
-            names = {f"{name}.{public}", f"{home}.{public}"}
+            # A private submodule's object is documented where its package is.
+            package = ".".join(p for p in home.split(".") if not p.startswith("_"))
+            names = {f"{name}.{public}", f"{home}.{public}", f"{package}.{public}"}
             names.add(f"{DOCUMENTED_ELSEWHERE.get(name, name)}.{public}")
             if not listed & names:
                 logger.warning(

@@ -24,6 +24,7 @@ demonstration on one seed, not a benchmark.
 # %%
 import time
 
+import matplotlib.pyplot as plt
 import torch
 from skorch import NeuralNetClassifier
 
@@ -93,10 +94,10 @@ for name, clf in estimators.items():
 # Groups 0 and 3 are the majority (the spurious feature agrees with the label),
 # 1 and 2 the minority. Each method's worst group is outlined.
 
+fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 disp = GroupAccuracyDisplay.from_estimators(
-    estimators, X_test, y_test, groups=groups_test
+    estimators, X_test, y_test, groups=groups_test, ax=ax
 )
-disp.figure_.set_size_inches(10, 4.5)
 
 # %%
 # Logit adjustment changes almost nothing here: the classes are nearly

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["check_device", "is_accelerator"]
+__all__ = ["check_device", "is_accelerator", "torch_device"]
 
 #: Device types that run a network faster than the CPU for skmat's purposes.
 ACCELERATOR_TYPES = ("cuda", "mps")
@@ -20,6 +20,21 @@ def is_accelerator(device) -> bool:
     (False, False, True)
     """
     return device is not None and torch.device(device).type in ACCELERATOR_TYPES
+
+
+def torch_device(device) -> torch.device:
+    """The ``torch.device`` where a net with this ``device`` keeps its tensors.
+
+    ``None`` (a net that leaves its module where it is) is the CPU, skorch's
+    default.
+
+    Examples
+    --------
+    >>> from skmat._devices import torch_device
+    >>> torch_device(None), torch_device("cpu")
+    (device(type='cpu'), device(type='cpu'))
+    """
+    return torch.device("cpu" if device is None else device)
 
 
 def check_device(device, name: str = "device"):

@@ -26,6 +26,9 @@ __all__ = [
     "encode_classes",
     "encode_groups",
     "label_index",
+    "check_classes",
+    "check_scores",
+    "class_indices",
 ]
 
 
@@ -206,6 +209,73 @@ def label_index(values, classes, name, hint=""):
     return index
 
 
+def check_classes(classes, y_true):
+    """``classes`` checked (default: the sorted labels of ``y_true``), the name of
+    where they come from, and a hint for labels missing from them."""
+    if classes is None:
+        return (
+            np.unique(y_true),
+            "y_true",
+            " (the labels of y_true); pass classes= with every label",
+        )
+    classes = check_labels(classes, "classes")
+    if len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes has repeated labels: {classes!r}.")
+    return classes, "classes", ""
+
+
+def check_scores(scores, name, n_classes, where):
+    """A 2-D array of scores, one finite numeric column per class."""
+    if scores.shape[1] != n_classes:
+        raise ValueError(
+            f"{name} has {scores.shape[1]} probability columns but there are "
+            f"{n_classes} classes in {where}."
+        )
+    if not is_number(scores.dtype):
+        raise ValueError(f"{name} is 2-D, so it must hold numeric scores.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{name} must not contain NaN or infinity.")
+
+
+def class_indices(y, classes=None, name="y", hint=""):
+    """The class index of each label: ``y`` itself when it already holds indices
+    (``classes`` None), else each label's position in ``classes``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels (:func:`check_labels`).
+    classes : array-like of shape (n_classes,), default=None
+        The label of each class index; ``None``: ``y`` holds indices
+        ``0 .. n_classes - 1``.
+    name : str, default="y"
+        Parameter name used in error messages.
+    hint : str, default=""
+        Appended to the message of labels that are not indices.
+
+    Returns
+    -------
+    index : ndarray of shape (n_samples,), intp
+
+    Examples
+    --------
+    >>> from skmat._encoding import class_indices
+    >>> class_indices([1, 0, 1]).tolist()
+    [1, 0, 1]
+    >>> class_indices(["b", "a"], ["a", "b"]).tolist()
+    [1, 0]
+    """
+    y = check_labels(y, name)
+    if classes is None:
+        if y.dtype.kind not in "biu" or y.min() < 0:
+            raise ValueError(
+                f"{name} must hold class indices 0 .. n_classes - 1 (got {y.dtype} "
+                f"labels, e.g. {python_value(y[0])!r}); pass classes= with the label "
+                f"of each index{hint}."
+            )
+        return y.astype(np.intp)
+    classes = check_labels(classes, "classes")
+    return label_index(y, classes, name)
 
 
 def encode_classes(y, name="y"):

@@ -10,7 +10,10 @@ Every estimator of skmat follows one rule, written here once:
 - a torch seed applies inside a block (:func:`torch_seeded`) that leaves torch's
   global generators as it found them (:func:`torch_rng_preserved`);
 - a scikit-learn model whose own ``random_state`` is ``None`` gets the step's
-  seed (:func:`seed_estimator`); one that sets its own keeps it.
+  seed (:func:`seed_estimator`); one that sets its own keeps it;
+- a step that draws as it goes (subsets, splits, the seeds of its own models)
+  draws from :class:`StepDraws`: seeded by the step's seed, or from the global
+  generators, handing out ``None`` seeds, when the step's seed is ``None``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "as_seed",
     "spawn_seeds",
     "seed_estimator",
+    "StepDraws",
     "torch_seeded",
     "torch_rng_preserved",
 ]
@@ -98,6 +102,39 @@ def seed_estimator(model, seed):
     if "random_state" in params and params["random_state"] is None:
         model.set_params(random_state=seed)
     return model
+
+
+class StepDraws:
+    """The draws of one step of a fit, from the step's seed.
+
+    Parameters
+    ----------
+    seed : int or None
+        The step's seed (one of :func:`spawn_seeds`).
+
+    Attributes
+    ----------
+    rng : numpy.random.RandomState
+        Draws (subsets, choices): ``RandomState(seed)``, or numpy's global
+        generator when ``seed`` is ``None``.
+
+    Examples
+    --------
+    >>> from skmat._seeding import StepDraws
+    >>> StepDraws(None).seed() is None
+    True
+    >>> StepDraws(3).seed() == StepDraws(3).seed()
+    True
+    """
+
+    def __init__(self, seed):
+        self.seeded = seed is not None
+        self.rng = check_random_state(seed)
+
+    def seed(self):
+        """The next seed of a model or split the step makes: drawn from
+        :attr:`rng`, or ``None`` (unseeded) when the step's seed is ``None``."""
+        return int(self.rng.randint(SEED_SPACE)) if self.seeded else None
 
 
 def _cuda_devices():

@@ -24,33 +24,18 @@ Neural Networks with Noisy Labels", NeurIPS 2018.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import torch
+from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 
 from ._outputs import class_logits, first_output, per_example_losses
-from .factory import as_mat_net
+from .losses import WEIGHT_PARAM, validate_net_params, weighted_mean
+from .nets import ShiftedLossMixin
 
-__all__ = ["check_gce_q", "gce_weights", "GCELossMixin", "as_gce_net"]
-
-
-def check_gce_q(q: Any, name: str = "gce_q") -> float:
-    """GCE's exponent ``q`` as a float in (0, 1], or a ValueError naming ``name``.
-
-    Examples
-    --------
-    >>> from skmat.bias import check_gce_q
-    >>> check_gce_q(0.7)
-    0.7
-    >>> check_gce_q(0, "q")
-    Traceback (most recent call last):
-    ...
-    ValueError: q must be a float in (0, 1]; got 0.
-    """
-    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
-        raise ValueError(f"{name} must be a float in (0, 1]; got {q!r}.")
-    return float(q)
+__all__ = ["gce_weights", "GCELossMixin"]
 
 
 def gce_weights(net: NeuralNet, y_pred: Any, y_true: torch.Tensor, q: float):
@@ -93,14 +78,29 @@ def gce_weights(net: NeuralNet, y_pred: Any, y_true: torch.Tensor, q: float):
 class GCELossMixin:
     """Trains a MAT-enabled skorch classifier with generalized cross-entropy.
 
-    Put in front of a MAT-enabled skorch classifier (:func:`as_gce_net` does).
+    Put in front of a MAT-enabled skorch classifier
+    (``make_net(net, mixin=GCELossMixin)``, :func:`skmat.factory.make_net`).
     Every batch's loss is ``mean_i p_y(x_i) ** q * l_i`` with ``l_i`` the net's
     own per-example loss and ``p_y ** q`` detached (:func:`gce_weights`), whose
-    gradient is GCE's. Adds one parameter to the net's, ``gce_q`` (default 0.7,
-    LfF's value; logit correction uses 0.8).
+    gradient is GCE's; with per-row weights (``fit(X, y, mat_weight=w)``,
+    :mod:`skmat.losses`), their weighted mean. Adds one parameter to the net's,
+    ``gce_q`` in (0, 1] (default 0.7, LfF's value; logit correction uses 0.8).
+
+    Examples
+    --------
+    >>> from skmat.factory import as_mat_net
+    >>> from skmat.mlp import mlp_net
+    >>> from skmat.bias import GCELossMixin
+    >>> net = as_mat_net(mlp_net(), mixin=GCELossMixin, gce_q=0.8)
+    >>> type(net).__name__, net.gce_q
+    ('GCEMATNeuralNetClassifier', 0.8)
     """
 
+    row_data_params = (*ShiftedLossMixin.row_data_params, WEIGHT_PARAM)
     _class_prefix = "GCE"
+    _parameter_constraints = {
+        "gce_q": [Interval(numbers.Real, 0, 1, closed="right")],
+    }
 
     def __init__(self, *args, gce_q=0.7, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,39 +108,14 @@ class GCELossMixin:
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, after checking ``gce_q``."""
-        check_gce_q(self.gce_q)
+        validate_net_params(self)
         return super().fit_loop(X, y, epochs, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The GCE-weighted mean of the net's per-example losses."""
-        q = self.gce_q
         losses = per_example_losses(
             super().get_loss, self, y_pred, y_true, X=X, training=training
         )
-        weights = gce_weights(self, y_pred, y_true, q).to(losses.device, losses.dtype)
-        return (weights * losses).mean()
-
-
-def as_gce_net(net: NeuralNet, **params: Any) -> NeuralNet:
-    """An unfitted copy of ``net`` trained with generalized cross-entropy.
-
-    Parameters
-    ----------
-    net : skorch NeuralNetClassifier or NeuralNetBinaryClassifier
-        The net to copy (its parameters, not its weights).
-    **params
-        Other parameters to set (``gce_q``, ``max_epochs``...).
-
-    Returns
-    -------
-    gce_net : skorch net with :class:`GCELossMixin`
-
-    Examples
-    --------
-    >>> from skmat.mlp import mlp_net
-    >>> from skmat.bias import as_gce_net
-    >>> net = as_gce_net(mlp_net(), gce_q=0.8)
-    >>> type(net).__name__, net.gce_q
-    ('GCEMATNeuralNetClassifier', 0.8)
-    """
-    return as_mat_net(net, mixin=GCELossMixin, **params)
+        gce = gce_weights(self, y_pred, y_true, self.gce_q)
+        gce = gce.to(losses.device, losses.dtype)
+        return weighted_mean(gce * losses, self.batch_row_data().get(WEIGHT_PARAM))

@@ -14,13 +14,11 @@ from ``clf.estimator_.history``).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numpy.typing import ArrayLike
 from skorch.callbacks import Callback
 
-from ._encoding import encode_groups, label_index, python_value
+from ._encoding import class_indices, encode_groups, python_value
 from ._inputs import n_rows, net_input
 from ._seeding import torch_rng_preserved
 
@@ -164,48 +162,18 @@ class GroupAccuracyCallback(Callback):
             raise ValueError(f"name must be a non-empty string; got {self.name!r}.")
         X = net_input(self.X)
         n_samples = n_rows(X)
-        y = np.asarray(self.y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D; got shape {y.shape}.")
-        if y.shape[0] != n_samples:
-            raise ValueError(
-                f"y has {y.shape[0]} entries but X has {n_samples} rows; they must "
-                "have the same length."
-            )
-        if n_samples == 0:
-            raise ValueError("X and y are empty; at least one example is needed.")
-        if self.classes is None:
-            if y.dtype.kind not in "biu" or y.min() < 0:
-                raise ValueError(
-                    "y must hold the net's class indices 0 .. n_classes - 1 "
-                    f"(got {y.dtype} labels, e.g. {python_value(y[0])!r}); pass "
-                    "classes= with the label of each output column (inside "
-                    "MATClassifier: classes=np.unique(y_train))."
-                )
-            y_index = y.astype(np.intp)
-        else:
-            classes = np.asarray(self.classes)
-            if classes.ndim != 1 or classes.shape[0] < 1:
-                raise ValueError(
-                    f"classes must be a non-empty 1-D array; got shape {classes.shape}."
-                )
-            y_index = label_index(y, classes, "y")
-        if isinstance(self.groups, numbers.Number) or self.groups is None:
-            raise ValueError(
-                "groups must be array-like, one entry per example; got "
-                f"{self.groups!r}."
-            )
-        n_groups_given = (
-            len(self.groups) if hasattr(self.groups, "__len__") else n_samples
+        y_index = class_indices(
+            self.y,
+            self.classes,
+            "y",
+            hint=" (inside MATClassifier: classes=np.unique(y_train))",
         )
-        if n_groups_given != n_samples:
+        if y_index.shape[0] != n_samples:
             raise ValueError(
-                f"groups has {n_groups_given} entries but X has {n_samples} rows; "
-                "they must have the same length."
+                f"y has {y_index.shape[0]} entries but X has {n_samples} rows; they "
+                "must have the same length."
             )
-        keys, inverse = encode_groups(self.groups, n_samples)
+        keys, inverse = encode_groups(self.groups, n_samples, against="X")
         self.y_index_ = y_index
         self.group_index_ = inverse
         self.groups_ = keys

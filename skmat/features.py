@@ -24,6 +24,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
@@ -118,26 +119,19 @@ class FrozenFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.device = device
 
     # ------------------------------------------------------------ parameters
+    _parameter_constraints: dict = {
+        "module": [torch.nn.Module, type],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+    }
+
     def _check_params(self):
+        self._validate_params()
         module = self.module
-        is_class = isinstance(module, type) and issubclass(module, torch.nn.Module)
-        if not (is_class or isinstance(module, torch.nn.Module)):
+        if isinstance(module, type) and not issubclass(module, torch.nn.Module):
             raise TypeError(
-                "module must be a torch.nn.Module instance or class; got "
-                f"{type(module).__name__}."
-            )
-        batch_size = self.batch_size
-        if (
-            not isinstance(batch_size, numbers.Integral)
-            or isinstance(batch_size, bool)
-            or batch_size < 1
-        ):
-            raise ValueError(
-                f"batch_size must be a positive integer; got {batch_size!r}."
-            )
-        if self.device is None:
-            raise ValueError(
-                "device must be a torch device such as 'cpu' or 'cuda'; got None."
+                "module must be a torch.nn.Module instance or class; got the class "
+                f"{module.__name__}."
             )
         return check_device(self.device, "device")
 

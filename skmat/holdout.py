@@ -12,6 +12,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._inputs import splitter_X, take_rows
+from .losses import WEIGHT_PARAM
 from .nets import RowDataMixin
 from .together import fit_folds_together
 
@@ -68,11 +69,12 @@ def cross_val_holdout_proba(
         Train the fold models together as one net
         (:func:`skmat.together.fit_folds_together`) instead of one ``fit``
         each; needs a skorch net that
-        :func:`~skmat.together.unsupported_reason` accepts and no ``params``.
+        :func:`~skmat.together.unsupported_reason` accepts and no ``params``
+        but per-row weights (``mat_weight``).
         ``n_jobs`` is then unused.
     vmap : {"auto", True, False}, default="auto"
         With ``together``: whether the copies run under :func:`torch.vmap`
-        (:class:`skmat.together.StackedModule`).
+        (:class:`skmat.stacked.StackedModule`).
 
     Returns
     -------
@@ -164,6 +166,8 @@ def _fit_fold(estimator, X, y, train, test, params, index, n_folds, verbose=0):
 
 def _fit_folds_together(estimator, X, y, splits, params, verbose, vmap):
     n_folds = len(splits)
+    params = dict(params or {})
+    weight = params.pop(WEIGHT_PARAM, None)  # the joint net weighs each copy's rows
     if params:
         raise ValueError(
             "the held-out nets cannot train together with fit parameters "
@@ -175,7 +179,8 @@ def _fit_folds_together(estimator, X, y, splits, params, verbose, vmap):
             f"{type(estimator).__name__} together"
         )
     try:
-        joint = fit_folds_together(estimator, X, y, splits, vmap=vmap)
+        weights = {} if weight is None else {WEIGHT_PARAM: weight}
+        joint = fit_folds_together(estimator, X, y, splits, vmap=vmap, **weights)
     except Exception as exc:
         _raise_with_note(
             exc, f"raised while fitting the {n_folds} held-out models together"
@@ -184,7 +189,7 @@ def _fit_folds_together(estimator, X, y, splits, params, verbose, vmap):
         raise KeyboardInterrupt(f"the {n_folds} held-out folds were interrupted")
     results = []
     for index, (model, (train, test)) in enumerate(
-        zip(joint.fold_nets(estimator), splits)
+        zip(joint.member_nets(estimator), splits)
     ):
         try:
             _, X_test = _fold_rows(model, X, y, train[:0], test)

@@ -19,7 +19,7 @@ is the model that predicts.
 
 The two copies are **one skorch net**: the user's own net class with
 :class:`LfFMixin` in front, whose module is a
-:class:`~skmat.together.StackedModule` of the two copies (the machinery of
+:class:`~skmat.stacked.StackedModule` of the two copies (the machinery of
 :mod:`skmat.together`: one optimizer over both copies' parameters, which must
 be elementwise; on accelerators one ``torch.vmap`` call). The per-row averages
 are state of the net, looked up through each row's index, which rides with the
@@ -33,25 +33,21 @@ Debiased Classifier from Biased Classifier", NeurIPS 2020.
 
 from __future__ import annotations
 
-from typing import Any
+import numbers
 
 import numpy as np
 import torch
-from skorch import NeuralNet
+from sklearn.utils._param_validation import Interval
 
+from ._devices import torch_device
 from ._outputs import per_example_losses
-from .bias import check_gce_q, gce_weights
-from .factory import as_mat_net
+from .bias import GCELossMixin, gce_weights
+from .losses import WEIGHT_PARAM, weighted_mean
 from .nets import ShiftedLossMixin
-from .together import (
-    StackedModule,
-    StackedNetMixin,
-    build_members,
-    member_proba,
-    unfold,
-)
+from .stacked import StackedModule, unfold
+from .together import StackedNetMixin, build_members, member_proba
 
-__all__ = ["LfFMixin", "as_lff_net", "LFF_ROW", "BIASED", "DEBIASED"]
+__all__ = ["LfFMixin", "LFF_ROW", "BIASED", "DEBIASED"]
 
 #: Fit parameter carrying each row's index in the training set (set by the net).
 LFF_ROW = "lff_row"
@@ -62,7 +58,8 @@ BIASED, DEBIASED = 0, 1
 class LfFMixin(StackedNetMixin):
     """Trains the user's skorch net as LfF's biased and debiased copies.
 
-    Put in front of a MAT-enabled skorch classifier (:func:`as_lff_net` does).
+    Put in front of a MAT-enabled skorch classifier
+    (``make_net(net, mixin=LfFMixin)``, :func:`skmat.factory.make_net`).
     ``fit(X, y)`` trains both copies on every batch;
     :meth:`predict_proba_members` gives both copies' probabilities,
     :meth:`predict_proba` the debiased copy's, and
@@ -70,9 +67,11 @@ class LfFMixin(StackedNetMixin):
     each.
 
     Parameters added to the skorch net's: ``gce_q`` (GCE's exponent for the
-    biased copy, default 0.7), ``ema_alpha`` (the moving average's weight of the
-    past, default 0.7) and ``vmap``
-    (:class:`~skmat.together.StackedNetMixin`).
+    biased copy, in (0, 1], default 0.7), ``ema_alpha`` (the moving average's
+    weight of the past, in [0, 1), default 0.7) and ``vmap``
+    (:class:`~skmat.together.StackedNetMixin`). With per-row weights
+    (``fit(X, y, mat_weight=w)``, :mod:`skmat.losses`), both terms of the loss
+    are weighted means.
 
     The net's ``train_split`` is kept: validation rows train neither copy; the
     ``valid_loss`` is the debiased copy's mean loss on them and ``valid_acc``
@@ -87,10 +86,27 @@ class LfFMixin(StackedNetMixin):
     lff_weights_ : ndarray of shape (n_samples,)
         The relative-difficulty weight ``w`` of each training row from those
         averages (also ``history[:, "lff_mean_weight"]``, one mean per epoch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.factory import as_mat_net
+    >>> from skmat.lff import LfFMixin
+    >>> from skmat.mlp import mlp_net
+    >>> X = np.random.RandomState(0).randn(40, 3).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = mlp_net((8,), module__n_features=3, module__n_classes=2, max_epochs=2)
+    >>> lff = as_mat_net(net, mixin=LfFMixin, random_state=0).fit(X, y)
+    >>> lff.predict_proba_members(X).shape, lff.lff_weights_.shape
+    ((2, 40, 2), (40,))
     """
 
-    row_data_params = (*ShiftedLossMixin.row_data_params, LFF_ROW)
+    row_data_params = (*ShiftedLossMixin.row_data_params, LFF_ROW, WEIGHT_PARAM)
     _class_prefix = "LfF"
+    _parameter_constraints = {
+        **GCELossMixin._parameter_constraints,
+        "ema_alpha": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
 
     def __init__(self, *args, gce_q=0.7, ema_alpha=0.7, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,19 +123,13 @@ class LfFMixin(StackedNetMixin):
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, with LfF's per-row state (the loss averages)."""
-        check_gce_q(self.gce_q)
-        alpha = self.ema_alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-            raise ValueError(f"ema_alpha must be a float in [0, 1); got {alpha!r}.")
-        if not 0 <= alpha < 1:
-            raise ValueError(f"ema_alpha must be a float in [0, 1); got {alpha!r}.")
         labels = torch.as_tensor(np.asarray(y), dtype=torch.int64)
         n_samples = len(labels)
         previous = getattr(self, "_lff_ema", None)
         if not (
             self.warm_start and previous is not None and previous.shape[1] == n_samples
         ):
-            device = torch.device(self.device or "cpu")
+            device = torch_device(self.device)
             self._lff_ema = torch.zeros((2, n_samples), device=device)
             self._lff_seen = torch.zeros(n_samples, dtype=torch.bool, device=device)
         self._lff_y = labels.to(self._lff_ema.device)
@@ -159,9 +169,10 @@ class LfFMixin(StackedNetMixin):
         y_rep = torch.as_tensor(y_true).repeat(2)
         losses = per_example_losses(super().get_loss, self, y_pred, y_rep, X, training)
         both = unfold(losses, 2)
-        rows = self.batch_row_data().get(LFF_ROW)
+        row_data = self.batch_row_data()
+        rows, weight = row_data.get(LFF_ROW), row_data.get(WEIGHT_PARAM)
         if not training or rows is None:
-            return both[DEBIASED].mean()
+            return weighted_mean(both[DEBIASED], weight)
         device = self._lff_ema.device
         rows = rows.to(device)
         labels = self._lff_y.index_select(0, rows)
@@ -175,7 +186,9 @@ class LfFMixin(StackedNetMixin):
         biased_out = unfold(y_pred, 2)[BIASED]
         gce = gce_weights(self, biased_out, labels, self.gce_q)
         gce = gce.to(losses.device, losses.dtype)
-        return (gce * both[BIASED]).mean() + (weights * both[DEBIASED]).mean()
+        return weighted_mean(gce * both[BIASED], weight) + weighted_mean(
+            weights * both[DEBIASED], weight
+        )
 
     def on_epoch_end(self, net, **kwargs):
         """The mean relative-difficulty weight of the training rows seen so far."""
@@ -213,32 +226,3 @@ class LfFMixin(StackedNetMixin):
     def predict_proba(self, X):
         """The debiased copy's probabilities (the model LfF predicts with)."""
         return self.predict_proba_members(X)[DEBIASED]
-
-
-def as_lff_net(net: NeuralNet, **params: Any) -> NeuralNet:
-    """An unfitted LfF net: ``net``'s class with :class:`LfFMixin` in front.
-
-    Parameters
-    ----------
-    net : skorch NeuralNetClassifier or NeuralNetBinaryClassifier
-        The net to copy (its parameters, not its weights).
-    **params
-        Other parameters to set (``gce_q``, ``ema_alpha``, ``vmap``...).
-
-    Returns
-    -------
-    lff_net : skorch net
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmat.lff import as_lff_net
-    >>> from skmat.mlp import mlp_net
-    >>> X = np.random.RandomState(0).randn(40, 3).astype(np.float32)
-    >>> y = (X[:, 0] > 0).astype(np.int64)
-    >>> net = mlp_net((8,), module__n_features=3, module__n_classes=2, max_epochs=2)
-    >>> lff = as_lff_net(net, random_state=0).fit(X, y)
-    >>> lff.predict_proba_members(X).shape, lff.lff_weights_.shape
-    ((2, 40, 2), (40,))
-    """
-    return as_mat_net(net, mixin=LfFMixin, **params)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import BaseCrossValidator, check_cv
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -24,15 +24,15 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
+from ._base import NetEstimator, fill_doc, sklearn_fit_params
 from ._checks import check_trained
-from ._devices import check_device, is_accelerator
+from ._devices import is_accelerator
 from ._encoding import python_value
-from ._inputs import check_fit_data, check_labelled_X, for_nets, n_rows, splitter_X
-from ._prediction import NetClassifierMixin
-from ._seeding import seed_estimator, spawn_seeds
-from ._transaction import fit_transaction
+from ._inputs import check_labelled_X, n_rows, splitter_X
+from ._seeding import seed_estimator
 from .exceptions import MATFitWarning
-from .factory import SKORCH_CLASSIFIERS, make_net, reject_torch_module
+from .factory import SKORCH_CLASSIFIERS
+from .groups import infer_groups
 from .guard import (
     ACCURACY_DROP_MAX,
     LEFT_TO_LEARN_MIN,
@@ -42,19 +42,16 @@ from .guard import (
     overprediction,
 )
 from .holdout import check_holdout_proba, cross_val_holdout_proba, proba_in_label_order
-from .metrics import infer_groups
 from .mlp import mlp_net
 from .nets import SHIFT_PARAM
-from .together import unsupported_reason
-from .transition import mat_shift
-from .xrm import fit_xrm
+from .together import StackedNetMixin, unsupported_reason
+from .transition import TEMPERATURE, mat_shift
 
 __all__ = ["MATClassifier"]
 
 
-class MATClassifier(
-    NetClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
-):
+@fill_doc
+class MATClassifier(NetEstimator):
     """Memorization-Aware Training (MAT) of a skorch network.
 
     MAT (Bayat et al., 2024) trains a network whose logits are shifted, in the
@@ -159,12 +156,9 @@ class MATClassifier(
     vmap : {"auto", True, False}, default="auto"
         Whether copies trained together (the fold nets above, or the XRM
         twins) run their forwards in one :func:`torch.vmap` call
-        (:class:`skmat.together.StackedModule`): ``"auto"`` does so on
+        (:class:`skmat.stacked.StackedModule`): ``"auto"`` does so on
         accelerators unless the module has BatchNorm; ``False`` runs the copies
         one after the other.
-    vectorize : {"auto", True, False}, default=None
-        Deprecated: use ``folds_together`` (``holdout="cv"``) or ``vmap``
-        (``holdout="xrm"``), which it sets there; removed in the next release.
     device : str or torch.device, default=None
         Torch device of the final network and of the default held-out network
         (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` keeps the net's own
@@ -180,18 +174,11 @@ class MATClassifier(
         predictions. As in scikit-learn, it does not seed a splitter you pass as
         ``cv``: give a shuffling splitter its own ``random_state`` (an int
         ``cv`` is a ``StratifiedKFold`` without shuffling, deterministic).
-    verbose : int, default=0
-        ``0`` is silent (the nets' own ``verbose`` is overridden); ``1`` prints the
-        phases and the nets' epoch tables.
+    %(verbose)s
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Feature names, when ``X`` has string column names.
+    %(fitted)s
     holdout_proba_ : ndarray of shape (n_samples, n_classes)
         Held-out probabilities of the training examples, *before* the
         temperature, columns in ``classes_`` order.
@@ -228,7 +215,7 @@ class MATClassifier(
         With ``holdout="cv"``: the fold models, in split order; used again by
         :meth:`infer_groups`. Fold nets trained together each carry a copy of
         the joint training's ``history``
-        (:meth:`skmat.together.FoldsTogetherMixin.fold_nets`).
+        (:meth:`skmat.together.StackedNetMixin.member_nets`).
     xrm_ : skorch net with :class:`skmat.xrm.XRMMixin`
         With ``holdout="xrm"``: the fitted twin net (its history records the
         flip rate of each epoch).
@@ -263,23 +250,21 @@ class MATClassifier(
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        **NetEstimator._parameter_constraints,
         "holdout_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "holdout": [StrOptions({"auto", "cv", "xrm"})],
         "cv": ["cv_object", None],
-        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "temperature": [TEMPERATURE],
         "holdout_epochs": [
             Interval(numbers.Integral, 1, None, closed="left"),
             Interval(numbers.Real, 0, 1, closed="right"),
             None,
         ],
         "folds_together": ["boolean", StrOptions({"auto"})],
-        "vmap": ["boolean", StrOptions({"auto"})],
-        "vectorize": ["boolean", StrOptions({"auto"}), None],
+        **StackedNetMixin._parameter_constraints,
         "n_jobs": [numbers.Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
+    _net_params = ("estimator", "holdout_estimator")
 
     def __init__(
         self,
@@ -292,7 +277,6 @@ class MATClassifier(
         holdout_epochs: int | float | None = 0.1,
         folds_together: bool | Literal["auto"] = "auto",
         vmap: bool | Literal["auto"] = "auto",
-        vectorize: bool | Literal["auto"] | None = None,
         device: str | torch.device | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -306,18 +290,20 @@ class MATClassifier(
         self.holdout_epochs = holdout_epochs
         self.folds_together = folds_together
         self.vmap = vmap
-        self.vectorize = vectorize
         self.device = device
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
+    @fill_doc
     def fit(
         self,
         X: ArrayLike,
         y: ArrayLike,
+        *,
         holdout_proba: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
         **fit_params: Any,
     ) -> MATClassifier:
         """Compute held-out probabilities, the shift, and train the final network.
@@ -330,11 +316,13 @@ class MATClassifier(
             tensors, dicts or ``SliceDict`` of arrays (token ids),
             ``SliceDataset`` (:ref:`user_guide_inputs`). Floats are fed to the
             network as float32.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
+        %(y)s
         holdout_proba : array-like of shape (n_samples, n_classes), default=None
             Precomputed held-out probabilities, columns in sorted label order; when
             given, no held-out model is fitted.
+        %(sample_weight)s
+            Here: the held-out nets, the XRM twins and the final network weigh
+            the losses, and the joint matrix is the weighted one.
         **fit_params : dict
             Only with metadata routing enabled
             (``sklearn.set_config(enable_metadata_routing=True)``): ``groups`` for
@@ -343,76 +331,46 @@ class MATClassifier(
 
         Returns
         -------
-        self : MATClassifier
-            Fitted. If fit raises (or is interrupted), the estimator keeps the
-            fitted state it had before the call, or stays unfitted.
+        %(returns_self)s
         """
-        with fit_transaction(self):
-            reject_torch_module(self.estimator, "estimator")
-            reject_torch_module(self.holdout_estimator, "holdout_estimator")
-            self._validate_params()
-            _raise_for_params(fit_params, self, "fit")
-            self._warn_vectorize()
-            return self._fit(X, y, holdout_proba, fit_params)
-
-    def _warn_vectorize(self):
-        if self.vectorize is None:
-            return
-        new = "vmap" if self._holdout_kind() == "xrm" else "folds_together"
-        warnings.warn(
-            f"vectorize is deprecated and will be removed in the next release; with "
-            f"holdout={self._holdout_kind()!r} write {new}={self.vectorize!r} instead "
-            "(folds_together: whether the CV fold nets train together; vmap: "
-            "whether copies trained together run under torch.vmap).",
-            FutureWarning,
-            stacklevel=3,
+        _raise_for_params(fit_params, self, "fit")
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            holdout_proba=holdout_proba,
+            fit_params=fit_params,
         )
 
-    def _fit(self, X, y, holdout_proba, fit_params):
-        X, y_enc, classes = check_fit_data(self, X, y)
-        n_classes = len(classes)
-        device = check_device(self.device)
-        holdout_seed, final_seed = spawn_seeds(self.random_state, 2)
-        net = self._make_net(
-            self.estimator, X, n_classes, device, final_seed, "estimator"
-        )
-        # The networks' copy of X: floats as float32, converted once, not per
-        # fold and per batch; scikit-learn held-out models get X as validated.
-        X_net = for_nets(X)
-
-        routed = self._route(fit_params)
+    def _fit_nets(self, data, holdout_proba, fit_params):
+        holdout_seed, final_seed = data.seeds
+        net = self._net(data, final_seed)
+        routed = self._route(data.sample_weight, fit_params)
         held_out = {}
         if holdout_proba is not None:
-            proba = check_holdout_proba(holdout_proba, n_rows(X), n_classes)
+            proba = check_holdout_proba(holdout_proba, data.n_samples, data.n_classes)
         elif self._holdout_kind() == "xrm":
-            proba, held_out = self._xrm_holdout(
-                X_net, y_enc, n_classes, net, holdout_seed
-            )
+            proba, held_out = self._xrm_holdout(data, net, holdout_seed)
         else:
-            proba, held_out = self._cv_holdout(
-                X, X_net, y_enc, classes, net, holdout_seed, routed
-            )
-        joint, transition, shift = mat_shift(proba, y_enc, self.temperature)
-        guard = Bunch(left_to_learn=left_to_learn(shift, y_enc))
+            proba, held_out = self._cv_holdout(data, net, holdout_seed, routed)
+        joint, transition, shift = mat_shift(
+            proba, data.y, self.temperature, sample_weight=data.sample_weight
+        )
+        guard = Bunch(left_to_learn=left_to_learn(shift, data.y))
         fallback = guard.left_to_learn < LEFT_TO_LEARN_MIN
         if fallback:
             self._warn_nothing_left(
-                guard.left_to_learn, y_enc, proba, holdout_proba is not None
+                guard.left_to_learn, data.y, proba, holdout_proba is not None
             )
-
-        if self.verbose:
-            how = "the plain loss" if fallback else "the shifted loss"
-            print(
-                f"[MATClassifier] training the final network on {n_rows(X)} rows "
-                f"with {how}"
-            )
+        how = "the plain loss" if fallback else "the shifted loss"
+        self._log(f"training the final network on {data.n_samples} rows with {how}")
         shifted = {} if fallback else {SHIFT_PARAM: shift}
-        net.fit(X_net, y_enc, **shifted, **routed.estimator.fit)
-        check_trained(net, X)
+        net.fit(
+            data.X_net, data.y, **shifted, **data.fit_params(), **routed.estimator.fit
+        )
+        check_trained(net, data.X)
         if not fallback:
-            guard.update(self._check_final(net, X_net, y_enc, proba, classes))
-
-        self.classes_ = classes
+            guard.update(self._check_final(net, data.X_net, data.y, proba))
         self.holdout_proba_ = proba
         self.joint_ = joint
         self.transition_matrix_ = transition
@@ -422,7 +380,6 @@ class MATClassifier(
         self.guard_ = guard
         for name, value in held_out.items():
             setattr(self, name, value)
-        return self
 
     # -------------------------------------------------------------- guard
     def _settings_text(self):
@@ -459,13 +416,14 @@ class MATClassifier(
             "final network was trained with the plain loss instead (fallback_ is "
             f"True). {remedy}",
             MATFitWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
-    def _check_final(self, net, X_net, y, proba, classes):
+    def _check_final(self, net, X_net, y, proba):
         """The final network's training predictions against the held-out models'."""
         y_pred = np.asarray(net.predict(X_net))
         holdout_acc, train_acc = accuracy_drop(y, proba, y_pred)
+        classes = self.classes_
         label, factor = overprediction(y, y_pred, len(classes))
         if holdout_acc - train_acc > ACCURACY_DROP_MAX:
             warnings.warn(
@@ -479,7 +437,7 @@ class MATClassifier(
                 "the held-out models fewer epochs (holdout_epochs) or raise the "
                 f"temperature ({self._settings_text()}).",
                 MATFitWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         if factor > OVERPREDICTION_MAX:
             warnings.warn(
@@ -491,7 +449,7 @@ class MATClassifier(
                 "skmat.ERMClassifier on validation data, or raise the temperature "
                 f"({self._settings_text()}).",
                 MATFitWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return {
             "holdout_accuracy": holdout_acc,
@@ -499,17 +457,6 @@ class MATClassifier(
             "overpredicted_class": classes[label],
             "overprediction": factor,
         }
-
-    def _make_net(self, template, X, n_classes, device, seed, name):
-        return make_net(
-            template,
-            X=X,
-            n_classes=n_classes,
-            device=device,
-            seed=seed,
-            verbose=self.verbose,
-            name=name,
-        )
 
     def _holdout_kind(self):
         """``holdout`` resolved: "auto" is XRM for a skorch held-out net (the
@@ -523,15 +470,19 @@ class MATClassifier(
             return "xrm"
         return "cv"
 
-    def _holdout_net(self, net, X, n_classes, seed):
+    def _holdout_net(self, net, data, seed):
         """The held-out network: a copy of the final one (same device) when
         ``holdout_estimator`` is None, a MAT-enabled copy of a skorch
         ``holdout_estimator`` (its own device), None for anything else."""
         if self.holdout_estimator is None:
             holdout = clone(net)  # trained without a shift
         elif isinstance(self.holdout_estimator, SKORCH_CLASSIFIERS):
-            holdout = self._make_net(
-                self.holdout_estimator, X, n_classes, None, seed, "holdout_estimator"
+            holdout = self._net(
+                data,
+                seed,
+                template=self.holdout_estimator,
+                name="holdout_estimator",
+                device=None,
             )
         else:
             return None
@@ -546,8 +497,8 @@ class MATClassifier(
             return int(budget)
         return max(1, int(np.ceil(budget * max_epochs)))
 
-    def _cv_holdout(self, X, X_net, y, classes, net, seed, routed):
-        n_classes = len(classes)
+    def _cv_holdout(self, data, net, seed, routed):
+        X, y, n_classes = data.X, data.y, data.n_classes
         groups = routed.splitter.split.get("groups")
         if groups is not None and len(groups) != n_rows(X):
             raise ValueError(
@@ -559,41 +510,47 @@ class MATClassifier(
         n_splits = cv.get_n_splits(X_split, y, **routed.splitter.split)
         counts = np.bincount(y, minlength=n_classes)
         if hasattr(cv, "n_splits") and counts.min() < n_splits:
-            smallest = classes[np.argmin(counts)]
+            smallest = self.classes_[np.argmin(counts)]
             raise ValueError(
                 f"cv={self.cv!r} asks for {n_splits} folds, but class "
                 f"{python_value(smallest)!r} "
                 f"has only {counts.min()} example(s): every class needs at least as "
                 "many examples as folds. Lower cv or add examples."
             )
-        holdout = self._holdout_net(net, X, n_classes, seed)
-        if holdout is None:
+        holdout = self._holdout_net(net, data, seed)
+        is_net = holdout is not None
+        if is_net:
+            params = {**routed.holdout_estimator.fit, **data.fit_params()}
+        else:
             holdout = seed_estimator(clone(self.holdout_estimator), seed)
+            params = routed.holdout_estimator.fit
+            if not _routing_enabled():
+                params = sklearn_fit_params(
+                    holdout, "holdout_estimator", data.sample_weight
+                )
         splits = list(cv.split(X_split, y, **routed.splitter.split))
-        if self.verbose:
-            print(
-                f"[MATClassifier] held-out probabilities from {len(splits)} folds of "
-                f"{type(holdout).__name__}"
-            )
-        is_net = isinstance(holdout, SKORCH_CLASSIFIERS)
+        self._log(
+            f"held-out probabilities from {len(splits)} folds of "
+            f"{type(holdout).__name__}"
+        )
         together = self._folds_together(holdout, is_net, routed)
         proba, models = cross_val_holdout_proba(
             holdout,
-            X_net if is_net else X,
+            data.X_net if is_net else X,
             y,
             splits=splits,
             n_classes=n_classes,
             n_jobs=self.n_jobs,
-            params=routed.holdout_estimator.fit,
+            params=params,
             verbose=self.verbose,
             together=together,
-            vmap=self._stacking()[1],
+            vmap=self.vmap,
         )
         return proba, {"holdout_estimators_": models}
 
     def _folds_together(self, holdout, is_net, routed):
         """Whether the CV fold nets train together (see ``folds_together``)."""
-        together = self._stacking()[0]
+        together = self.folds_together
         if together is False:
             return False
         if not is_net:
@@ -616,16 +573,8 @@ class MATClassifier(
             return False
         return is_accelerator(holdout.device)
 
-    def _stacking(self):
-        """``(folds_together, vmap)``, with the deprecated ``vectorize`` applied."""
-        if self.vectorize is None:
-            return self.folds_together, self.vmap
-        if self._holdout_kind() == "xrm":
-            return self.folds_together, self.vectorize
-        return self.vectorize, self.vmap
-
-    def _xrm_holdout(self, X, y, n_classes, net, seed):
-        template = self._holdout_net(net, X, n_classes, seed)
+    def _xrm_holdout(self, data, net, seed):
+        template = self._holdout_net(net, data, seed)
         if template is None:
             raise TypeError(
                 "holdout='xrm' trains two twin networks, so holdout_estimator must be "
@@ -633,21 +582,10 @@ class MATClassifier(
                 f"{type(self.holdout_estimator).__name__}. Use holdout='cv' for a "
                 "scikit-learn classifier."
             )
-        if self.verbose:
-            print(
-                "[MATClassifier] held-out probabilities from XRM twins "
-                f"({template.max_epochs} epochs)"
-            )
-        proba, twins = fit_xrm(
-            template,
-            X,
-            y,
-            n_classes=n_classes,
-            random_state=seed,
-            vmap=self._stacking()[1],
-            verbose=self.verbose,
+        self._log(
+            f"held-out probabilities from XRM twins ({template.max_epochs} epochs)"
         )
-        check_trained(twins, X, "the XRM twins")
+        proba, twins = self._fit_xrm(data, template, seed, vmap=self.vmap)
         return proba, {
             "xrm_": twins,
             "xrm_assignment_": twins.xrm_assignment_,
@@ -655,8 +593,10 @@ class MATClassifier(
         }
 
     # ------------------------------------------------------------ routing
-    def _route(self, fit_params):
+    def _route(self, sample_weight, fit_params):
         if _routing_enabled():
+            if sample_weight is not None:
+                fit_params = {**fit_params, "sample_weight": sample_weight}
             return process_routing(self, "fit", **fit_params)
         return Bunch(
             estimator=Bunch(fit={}),
@@ -667,9 +607,10 @@ class MATClassifier(
     def get_metadata_routing(self):
         """Get the metadata routing of this object.
 
-        ``fit`` routes to the final ``estimator``'s ``fit``, the held-out
-        estimator's ``fit`` (``estimator`` when ``holdout_estimator`` is None) and
-        the splitter's ``split`` (``groups``).
+        ``fit`` consumes ``sample_weight`` itself and routes to the final
+        ``estimator``'s ``fit``, the held-out estimator's ``fit`` (``estimator``
+        when ``holdout_estimator`` is None) and the splitter's ``split``
+        (``groups``).
 
         Returns
         -------
@@ -687,6 +628,7 @@ class MATClassifier(
         )
         return (
             MetadataRouter(owner=self)
+            .add_self_request(self)
             .add(
                 estimator=estimator,
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),

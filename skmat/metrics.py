@@ -1,4 +1,4 @@
-"""Group metrics: worst-group accuracy, group inference by held-out mistakes, scorers.
+"""Group metrics: worst-group accuracy, calibration, bootstrap intervals, scorers.
 
 Spurious correlations hurt the *minority* groups of a problem (the examples where
 the shortcut is wrong) while the average accuracy barely moves, so models are
@@ -16,9 +16,8 @@ classify worst, or by the mean of the group accuracies.
   the calibration of predicted probabilities, overall and within each group.
 * :func:`bootstrap_group_metric` gives a percentile bootstrap confidence interval
   of any group metric, resampling within each group.
-* :func:`infer_groups` infers groups when none are annotated, from the mistakes of
-  held-out models (XRM, and MAT's model selection): an example whose held-out
-  prediction is wrong is *conflicting*, and its group is ``(label, conflicting)``.
+* :func:`infer_groups` (from :mod:`skmat.groups`, where group inference lives)
+  infers groups when none are annotated, from the mistakes of held-out models.
 * :func:`make_group_scorer` gives scorers for
   :class:`~sklearn.model_selection.GridSearchCV` and
   :func:`~sklearn.model_selection.cross_validate` that receive the true groups
@@ -65,17 +64,19 @@ from scipy.sparse import issparse
 from sklearn import config_context
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_random_state, check_scalar
 
 from ._encoding import (
+    check_classes,
     check_labels,
     check_same_kind,
+    check_scores,
     encode_groups,
-    is_number,
     label_index,
     python_value,
 )
 from ._errors import naming
+from .groups import infer_groups
 
 __all__ = [
     "GroupAccuracyReport",
@@ -132,44 +133,6 @@ def _group_counts(y_true, y_pred, groups):
     count = np.bincount(inverse, minlength=n_keys).astype(np.int64)
     correct = np.bincount(inverse, weights=(y_true == y_pred), minlength=n_keys)
     return keys, count, correct
-
-
-def _check_classes(classes, y_true):
-    """``classes`` checked (default: the sorted labels of ``y_true``), the name of
-    where they come from, and a hint for labels missing from them."""
-    if classes is None:
-        return (
-            np.unique(y_true),
-            "y_true",
-            " (the labels of y_true); pass classes= with every label",
-        )
-    classes = check_labels(classes, "classes")
-    if len(np.unique(classes)) != len(classes):
-        raise ValueError(f"classes has repeated labels: {classes!r}.")
-    return classes, "classes", ""
-
-
-def _check_scores(scores, name, n_classes, where):
-    """A 2-D array of scores, one finite numeric column per class."""
-    if scores.shape[1] != n_classes:
-        raise ValueError(
-            f"{name} has {scores.shape[1]} probability columns but there are "
-            f"{n_classes} classes in {where}."
-        )
-    if not is_number(scores.dtype):
-        raise ValueError(f"{name} is 2-D, so it must hold numeric scores.")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError(f"{name} must not contain NaN or infinity.")
-
-
-def _check_positive_int(value, name):
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Integral)
-        or value < 1
-    ):
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
-    return int(value)
 
 
 # ------------------------------------------------------------------------- report
@@ -649,10 +612,10 @@ def worst_class_accuracy(
 def _top_label(y_true, y_proba, classes, n_bins):
     """Checked inputs of the calibration errors: the confidence of each top-label
     prediction, whether it is right, and ``n_bins``."""
-    n_bins = _check_positive_int(n_bins, "n_bins")
+    n_bins = check_scalar(n_bins, "n_bins", numbers.Integral, min_val=1)
     y_true = check_labels(y_true, "y_true")
     n_samples = y_true.shape[0]
-    classes, where, hint = _check_classes(classes, y_true)
+    classes, where, hint = check_classes(classes, y_true)
     y_index = label_index(y_true, classes, "y_true", hint)
     if issparse(y_proba):
         raise TypeError("y_proba is a sparse matrix; pass a dense 2-D array.")
@@ -666,7 +629,7 @@ def _top_label(y_true, y_proba, classes, n_bins):
             f"{len(classes)}): one row per example of y_true, one column of "
             f"probabilities per class of {where}."
         )
-    _check_scores(y_proba, "y_proba", len(classes), where)
+    check_scores(y_proba, "y_proba", len(classes), where)
     low, high = float(np.min(y_proba)), float(np.max(y_proba))
     if low < -1e-6 or high > 1 + 1e-6:
         raise ValueError(
@@ -918,17 +881,17 @@ def bootstrap_group_metric(
             "metric must be a callable metric(y_true, y_pred, groups=...) or one "
             f"of {_METRICS}; got {type(metric).__name__}."
         )
-    n_boot = _check_positive_int(n_boot, "n_boot")
-    if (
-        isinstance(confidence_level, (bool, np.bool_))
-        or not isinstance(confidence_level, numbers.Real)
-        or not 0 < confidence_level < 1
-    ):
-        raise ValueError(
-            "confidence_level must be a number strictly between 0 and 1 (e.g. "
-            f"0.95); got {confidence_level!r}."
+    n_boot = check_scalar(n_boot, "n_boot", numbers.Integral, min_val=1)
+    confidence_level = float(
+        check_scalar(
+            confidence_level,
+            "confidence_level",
+            numbers.Real,
+            min_val=0,
+            max_val=1,
+            include_boundaries="neither",
         )
-    confidence_level = float(confidence_level)
+    )
 
     y_true = check_labels(y_true, "y_true")
     n_samples = y_true.shape[0]
@@ -979,114 +942,6 @@ def bootstrap_group_metric(
         confidence_level=confidence_level,
         samples=samples,
     )
-
-
-# ---------------------------------------------------------------- group inference
-
-
-def infer_groups(
-    y_true: ArrayLike, *predictions: ArrayLike, classes: ArrayLike | None = None
-) -> np.ndarray:
-    """Infer groups from held-out mistakes: ``(label, conflicting)``, as one integer.
-
-    An example is *conflicting* when a model that did not train on it (a held-out
-    or cross-validation model, one of XRM's twins...) predicts a wrong label:
-    those are the examples a shortcut gets wrong, a proxy for the minority groups.
-    With several held-out predictions, an example is conflicting when **any** of
-    them is wrong (XRM's "either twin").
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    *predictions : array-like of shape (n_samples,) or (n_samples, n_classes)
-        One or more held-out predictions, one argument per model: predicted
-        labels (1-D), or class probabilities / scores (2-D, columns in the order
-        of ``classes``) whose argmax is the prediction (ties go to the first
-        column). A 3-D array of shape (n_models, n_samples, n_classes) stacks
-        several models' probabilities (e.g. XRM's two twins). To pass a list of
-        predictions, unpack it: ``infer_groups(y, *preds)``.
-    classes : array-like of shape (n_classes,), default=None
-        Every label, in the order of the probability columns and of the group
-        ids (an estimator's ``classes_``). ``None`` uses the sorted distinct
-        labels of ``y_true``; pass ``classes`` so that the ids do not depend on
-        which labels the evaluated set happens to contain.
-
-    Returns
-    -------
-    groups : ndarray of shape (n_samples,), int64
-        ``2 * label_index + conflicting``: ``label_index`` the position of the
-        true label in ``classes`` and ``conflicting`` 0 or 1, so
-        ``label_index, conflicting = divmod(groups, 2)``. With two classes:
-        0 = class 0 agreeing, 1 = class 0 conflicting, 2 = class 1 agreeing,
-        3 = class 1 conflicting. Ids run over ``0 .. 2 * n_classes - 1``; the
-        ones with no example simply do not occur.
-
-    Raises
-    ------
-    ValueError
-        No prediction, empty input, lengths or column counts that do not match,
-        or a label (true or predicted) that is not in ``classes``.
-
-    References
-    ----------
-    M. Pezeshki, D. Bouchacourt, M. Ibrahim, N. Ballas, P. Vincent, D. Lopez-Paz.
-    "Discovering Environments with XRM", ICML 2024. R. Bayat et al., "The Pitfalls
-    of Memorization: When Memorization Hurts Generalization", 2024.
-
-    Examples
-    --------
-    >>> from skmat.metrics import infer_groups
-    >>> y = ["cat", "cat", "dog", "dog"]
-    >>> infer_groups(y, ["cat", "dog", "dog", "dog"])
-    array([0, 1, 2, 2])
-    >>> proba = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]
-    >>> infer_groups(y, proba, classes=["cat", "dog"])
-    array([0, 0, 2, 3])
-    >>> infer_groups(y, ["cat", "dog", "dog", "dog"], proba)  # any mistake counts
-    array([0, 1, 2, 3])
-    """
-    if not predictions:
-        raise ValueError(
-            "infer_groups needs at least one held-out prediction: "
-            "infer_groups(y_true, predictions, ...)."
-        )
-    y_true = check_labels(y_true, "y_true")
-    n_samples = y_true.shape[0]
-    classes, where, hint = _check_classes(classes, y_true)
-    y_index = label_index(y_true, classes, "y_true")
-
-    arrays = []
-    for i, pred in enumerate(predictions):
-        if issparse(pred):
-            raise TypeError(f"predictions[{i}] is a sparse matrix; pass a dense array.")
-        try:
-            pred = np.asarray(pred)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"predictions[{i}] must be an array.") from exc
-        if pred.ndim == 3:  # a stack of probability matrices, one per model
-            arrays.extend((f"predictions[{i}][{j}]", p) for j, p in enumerate(pred))
-        else:
-            arrays.append((f"predictions[{i}]", pred))
-
-    if not arrays:
-        raise ValueError("infer_groups got an empty stack of held-out predictions.")
-    conflicting = np.zeros(n_samples, dtype=bool)
-    for name, pred in arrays:
-        if pred.ndim not in (1, 2) or pred.shape[0] != n_samples:
-            raise ValueError(
-                f"{name} has shape {pred.shape}; expected ({n_samples},) labels or "
-                f"({n_samples}, {len(classes)}) probabilities, one row per example of "
-                "y_true. Pass several models' predictions as separate arguments: "
-                "infer_groups(y_true, pred_1, pred_2)."
-            )
-        if pred.ndim == 2:
-            _check_scores(pred, name, len(classes), where)
-            pred_index = np.argmax(pred, axis=1)
-        else:
-            pred_index = label_index(pred, classes, name, hint)
-        conflicting |= pred_index != y_index
-    return (2 * y_index + conflicting).astype(np.int64)
 
 
 # ------------------------------------------------------------------------ scorers

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
-import numpy as np
 import torch
+from sklearn.utils import check_scalar
 from torch import nn
 
 from .nets import MATNeuralNetClassifier
 
 __all__ = ["MLPModule", "mlp_net"]
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
 
 
 def _check_hidden_layer_sizes(sizes):
@@ -30,7 +23,7 @@ def _check_hidden_layer_sizes(sizes):
             f"linear model); got {sizes!r}."
         ) from None
     for size in sizes:
-        _check_positive_int(size, "hidden_layer_sizes entry")
+        check_scalar(size, "hidden_layer_sizes entry", numbers.Integral, min_val=1)
     return sizes
 
 
@@ -75,8 +68,8 @@ class MLPModule(nn.Module):
         bias=True,
     ):
         super().__init__()
-        _check_positive_int(n_features, "n_features")
-        _check_positive_int(n_classes, "n_classes")
+        check_scalar(n_features, "n_features", numbers.Integral, min_val=1)
+        check_scalar(n_classes, "n_classes", numbers.Integral, min_val=1)
         hidden_layer_sizes = _check_hidden_layer_sizes(hidden_layer_sizes)
         layers = []
         width = n_features

@@ -22,13 +22,16 @@ checked with NumPy alone.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 __all__ = [
     "PROBA_FLOOR",
+    "TEMPERATURE",
     "MATShift",
     "sharpen",
     "joint_matrix",
@@ -42,6 +45,11 @@ __all__ = [
 #: raised to this value so that no logarithm is ``-inf``; the authors' code adds
 #: ``1e-6`` inside the log for the same reason.
 PROBA_FLOOR = 1e-6
+
+#: The rule of a temperature, in scikit-learn's terms (a finite positive number):
+#: :func:`sharpen` checks it, and the estimators that take a ``temperature``
+#: declare it in their ``_parameter_constraints``.
+TEMPERATURE = Interval(numbers.Real, 0, np.inf, closed="neither")
 
 
 class MATShift(NamedTuple):
@@ -87,15 +95,9 @@ def _check_proba(proba, name="proba"):
 
 
 def _check_temperature(temperature):
-    if isinstance(temperature, bool) or not isinstance(
-        temperature, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(
-            f"temperature must be a positive number; got {temperature!r} "
-            f"of type {type(temperature).__name__}."
-        )
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a positive number; got {temperature!r}.")
+    validate_parameter_constraints(
+        {"temperature": [TEMPERATURE]}, {"temperature": temperature}, "sharpen"
+    )
     return float(temperature)
 
 
@@ -148,7 +150,10 @@ def sharpen(proba: ArrayLike, temperature: float) -> np.ndarray:
 
 
 def joint_matrix(
-    q: ArrayLike, y: ArrayLike, n_classes: int | None = None
+    q: ArrayLike,
+    y: ArrayLike,
+    n_classes: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> np.ndarray:
     """Joint distribution of held-out prediction and label over a training set.
 
@@ -160,6 +165,9 @@ def joint_matrix(
         Integer labels in ``0 .. n_classes - 1``.
     n_classes : int, default=None
         Number of classes; defaults to ``q.shape[1]``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weight of each example: the weighted joint,
+        ``sum_i w_i [y_i = c] q[i, k] / sum_i w_i``. ``None`` weighs them alike.
 
     Returns
     -------
@@ -197,11 +205,21 @@ def joint_matrix(
             f"y must hold integer labels in [0, {n_classes - 1}] (encode labels "
             "with sklearn.preprocessing.LabelEncoder first)."
         )
+    total = n_samples
+    if sample_weight is not None:
+        sample_weight = _as_float_array(sample_weight, "sample_weight")
+        if sample_weight.shape != (n_samples,) or not np.all(sample_weight >= 0):
+            raise ValueError(
+                f"sample_weight must hold {n_samples} non-negative weights, one "
+                f"per row of q; got shape {sample_weight.shape}."
+            )
+        q = q * sample_weight[:, None]
+        total = sample_weight.sum()
     # One weighted bincount per held-out class: O(n * C) time, no (n, C) one-hot.
     joint = np.stack(
         [np.bincount(y, weights=q[:, k], minlength=n_classes) for k in range(n_classes)]
     )
-    return joint / n_samples
+    return joint / total
 
 
 def transition_matrix(joint: ArrayLike) -> np.ndarray:
@@ -293,7 +311,12 @@ def logit_shift(q: ArrayLike, transition: ArrayLike) -> np.ndarray:
     return np.log(pbar)
 
 
-def mat_shift(holdout_proba: ArrayLike, y: ArrayLike, temperature: float) -> MATShift:
+def mat_shift(
+    holdout_proba: ArrayLike,
+    y: ArrayLike,
+    temperature: float,
+    sample_weight: ArrayLike | None = None,
+) -> MATShift:
     """Run the whole MAT computation: sharpen, joint, transition and shift.
 
     Parameters
@@ -304,6 +327,8 @@ def mat_shift(holdout_proba: ArrayLike, y: ArrayLike, temperature: float) -> MAT
         Integer labels in ``0 .. n_classes - 1``.
     temperature : float
         Positive temperature of :func:`sharpen`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the examples in the joint matrix (:func:`joint_matrix`).
 
     Returns
     -------
@@ -323,6 +348,6 @@ def mat_shift(holdout_proba: ArrayLike, y: ArrayLike, temperature: float) -> MAT
            [0.75, 0.25]])
     """
     q = sharpen(holdout_proba, temperature)
-    joint = joint_matrix(q, y)
+    joint = joint_matrix(q, y, sample_weight=sample_weight)
     transition = transition_matrix(joint)
     return MATShift(joint, transition, logit_shift(q, transition))

@@ -15,7 +15,7 @@ infer groups without annotations.
 
 The twins are **one skorch net**: the user's own net class (its dataset,
 iterator, ``infer``, callbacks, device, mixins), with :class:`XRMMixin` in
-front, whose module is a :class:`~skmat.together.StackedModule` of the two
+front, whose module is a :class:`~skmat.stacked.StackedModule` of the two
 twins. skorch's own loop trains it; the mixin's overrides (each calling
 ``super()``) hold XRM's state (the twin assignment and the dynamic labels, set
 up in ``fit_loop``), route each row to its twin (``infer``), compute the XRM
@@ -26,7 +26,7 @@ objective (``get_loss``), flip the labels at the end of each epoch
    ``i``; the dynamic labels start as the true labels.
 2. At each step both twins run on the whole batch (on the CPU one after the
    other, on accelerators in one ``torch.vmap`` call); on the CPU a twin whose
-   forward is costly (:data:`~skmat.together.SPLIT_FLOPS_PER_ROW`, a CNN) runs
+   forward is costly (:data:`~skmat.stacked.SPLIT_FLOPS_PER_ROW`, a CNN) runs
    with gradients on its own rows only and without on the other twin's, unless
    it has BatchNorm, whose statistics must see the whole batch. Twin ``k``'s
    loss is the *class-balanced* cross-entropy (the net's own criterion, per
@@ -65,30 +65,28 @@ M. Pezeshki, D. Bouchacourt, M. Ibrahim, N. Ballas, P. Vincent, D. Lopez-Paz.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Literal
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
+from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import StrOptions
 from skorch import NeuralNet
 
 from ._checks import check_trained
+from ._devices import torch_device
 from ._inputs import check_rows, for_nets, n_rows, take_rows
 from ._outputs import class_logits, first_output, output_kind, per_example_losses
 from ._seeding import as_seed, torch_rng_preserved
-from .factory import as_mat_net, make_net
+from .factory import make_net
+from .losses import WEIGHT_PARAM
 from .nets import ShiftedLossMixin
-from .together import (
-    OWN_ROWS,
-    StackedModule,
-    StackedNetMixin,
-    build_members,
-    has_batchnorm,
-    member_proba,
-    unfold,
-)
+from .stacked import OWN_ROWS, StackedModule, has_batchnorm, unfold
+from .together import StackedNetMixin, build_members, member_proba
 
-__all__ = ["XRMMixin", "as_xrm_net", "fit_xrm", "XRM_ROW"]
+__all__ = ["XRMMixin", "fit_xrm", "XRM_ROW"]
 
 #: Fit parameter carrying each row's index in the training set (set by the net).
 XRM_ROW = "xrm_row"
@@ -97,15 +95,18 @@ XRM_ROW = "xrm_row"
 class XRMMixin(StackedNetMixin):
     """Trains the user's skorch net as two XRM twins.
 
-    Put in front of a MAT-enabled skorch classifier (:func:`as_xrm_net` does).
-    ``fit(X, y)`` trains the twins; afterwards :meth:`held_out_proba` gives the
-    held-out probabilities of the training rows, :meth:`predict_proba_twins`
-    both twins' probabilities on new data, and :meth:`predict_proba` their
-    average.
+    Put in front of a MAT-enabled skorch classifier
+    (``make_net(net, mixin=XRMMixin)``, :func:`skmat.factory.make_net`, as
+    :func:`fit_xrm` does). ``fit(X, y)`` trains the twins; afterwards
+    :meth:`held_out_proba` gives the held-out probabilities of the training
+    rows, :meth:`predict_proba_twins` both twins' probabilities on new data, and
+    :meth:`predict_proba` their average.
 
     Parameters added to the skorch net's: ``flip_mode`` (``"redraw"`` or
     ``"persist"``, see the module docstring) and ``vmap``
-    (:class:`~skmat.together.StackedNetMixin`).
+    (:class:`~skmat.together.StackedNetMixin`). With per-row weights
+    (``fit(X, y, mat_weight=w)``, :mod:`skmat.losses`), each (twin, dynamic
+    label) group's loss is the weighted mean over its rows.
 
     The net's ``train_split`` is kept: its validation rows train neither twin
     (their labels never flip), each twin's ``valid_loss`` is its class-balanced
@@ -125,8 +126,9 @@ class XRMMixin(StackedNetMixin):
         (also ``history[:, "xrm_flip_rate"]``, one value per epoch).
     """
 
-    row_data_params = (*ShiftedLossMixin.row_data_params, XRM_ROW)
+    row_data_params = (*ShiftedLossMixin.row_data_params, XRM_ROW, WEIGHT_PARAM)
     _class_prefix = "XRM"
+    _parameter_constraints = {"flip_mode": [StrOptions({"redraw", "persist"})]}
 
     def __init__(self, *args, flip_mode="redraw", **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,10 +150,6 @@ class XRMMixin(StackedNetMixin):
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, with XRM's state: twin assignment and dynamic labels."""
-        if self.flip_mode not in ("redraw", "persist"):
-            raise ValueError(
-                f"flip_mode must be 'redraw' or 'persist'; got {self.flip_mode!r}."
-            )
         y_true = torch.as_tensor(np.asarray(y), dtype=torch.int64)
         n_samples = len(y_true)
         fresh = not (
@@ -160,7 +158,7 @@ class XRMMixin(StackedNetMixin):
             and len(self._xrm_y) == n_samples
         )
         if fresh:
-            device = _state_device(self)
+            device = torch_device(self.device)
             # A fair coin per row, from torch's generator (seeded by random_state).
             self._xrm_twin = torch.randint(0, 2, (n_samples,)).to(device)
             self._xrm_y = y_true.to(device)
@@ -203,7 +201,7 @@ class XRMMixin(StackedNetMixin):
     def infer(self, x, **fit_params):
         """The net's ``infer``; while training it names each row's twin, so
         that a costly twin can run with gradients on its own rows only (see
-        :class:`~skmat.together.StackedModule`'s ``split_rows``)."""
+        :class:`~skmat.stacked.StackedModule`'s ``split_rows``)."""
         if self.module_.wants_own_rows():
             rows = self._batch_rows()
             if rows is not None:
@@ -225,13 +223,20 @@ class XRMMixin(StackedNetMixin):
         labels, groups = table[:, 0], table[:, 1]
         losses = per_example_losses(super().get_loss, self, y_pred, labels, X, training)
         # Class balance within each twin: the sum over (twin, dynamic label)
-        # groups of the group's mean loss, as one weighted sum (a short graph
-        # to differentiate). Held-out groups count as infinite: weight 0.
-        # scatter_add, not bincount: no host synchronisation on a GPU.
-        counts = self._xrm_no_counts.clone().scatter_add_(
-            0, groups, torch.ones_like(groups, dtype=self._xrm_no_counts.dtype)
-        )
+        # groups of the group's (weighted) mean loss, as one weighted sum (a
+        # short graph to differentiate). Held-out groups count as infinite:
+        # weight 0. scatter_add, not bincount: no host synchronisation on a GPU.
+        weight = self.batch_row_data().get(WEIGHT_PARAM)
+        if weight is None:
+            row_weight = torch.ones_like(groups, dtype=self._xrm_no_counts.dtype)
+        else:
+            row_weight = weight.to(self._xrm_no_counts).repeat(2)  # both blocks
+        counts = self._xrm_no_counts.clone().scatter_add_(0, groups, row_weight)
+        if weight is not None:  # a group of weight 0 weighs nothing (not 0 / 0)
+            counts.masked_fill_(counts == 0, float("inf"))
         weights = counts.reciprocal_().index_select(0, groups)
+        if weight is not None:
+            weights = weights * row_weight
         weights = weights.to(losses.device, losses.dtype)
         if training:
             self._keep_outputs(rows, first_output(y_pred).detach())
@@ -363,33 +368,6 @@ class XRMMixin(StackedNetMixin):
                     proba[rows] = member_proba(self, X_k, 1, self._xrm_classes)[0]
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def cross_mistakes(self, X, y):
-        """Whether either twin's argmax differs from the label (XRM's rule).
-
-        Parameters
-        ----------
-        X : any input the net takes
-        y : array-like of shape (n_samples,)
-            Labels encoded as ``0 .. n_classes - 1``.
-
-        Returns
-        -------
-        conflicting : ndarray of shape (n_samples,), bool
-        """
-        y = np.asarray(y)
-        pred = self.predict_proba_twins(X).argmax(axis=-1)
-        if y.shape != pred.shape[1:]:
-            raise ValueError(
-                f"y must have shape {pred.shape[1:]}, one label per row of X; got "
-                f"shape {y.shape}."
-            )
-        return np.any(pred != y[None, :], axis=0)
-
-
-def _state_device(net):
-    device = net.device
-    return torch.device(device) if device is not None else torch.device("cpu")
-
 
 def _n_classes(net, y):
     classes = getattr(net, "classes", None)
@@ -398,32 +376,6 @@ def _n_classes(net, y):
     if output_kind(net) == "binary_logit":
         return 2
     return max(int(y.max()) + 1, 2) if len(y) else 2
-
-
-def as_xrm_net(net: NeuralNet, **params: Any) -> NeuralNet:
-    """An unfitted XRM twin net: ``net``'s class with :class:`XRMMixin` in front.
-
-    The net's ``train_split`` is kept (see :class:`XRMMixin`).
-
-    Parameters
-    ----------
-    net : skorch NeuralNetClassifier or NeuralNetBinaryClassifier
-        The net to copy (its parameters, not its weights).
-    **params
-        Other parameters to set (``flip_mode``, ``vmap``, ``device``...).
-
-    Returns
-    -------
-    xrm_net : skorch net
-
-    Examples
-    --------
-    >>> from skmat.mlp import mlp_net
-    >>> from skmat.xrm import as_xrm_net
-    >>> type(as_xrm_net(mlp_net())).__name__
-    'XRMMATNeuralNetClassifier'
-    """
-    return as_mat_net(net, mixin=XRMMixin, **params)
 
 
 def fit_xrm(
@@ -462,7 +414,7 @@ def fit_xrm(
         Seeds the twin assignment, the initialisation, the shuffling and the
         flip coins (torch's generators, restored afterwards).
     vmap : {"auto", True, False}, default="auto"
-        How the twins run (:class:`~skmat.together.StackedModule`): one
+        How the twins run (:class:`~skmat.stacked.StackedModule`): one
         ``torch.vmap`` call, one after the other, or ``"auto"`` (vmap on
         accelerators unless the module has BatchNorm).
     flip_mode : {"redraw", "persist"}, default="redraw"
@@ -478,8 +430,8 @@ def fit_xrm(
         float64; row ``i`` from the twin that did not train on it.
     xrm_net : fitted twin net
         With ``xrm_assignment_``, ``xrm_flip_rate_``, the history's
-        ``xrm_flip_rate``, :meth:`XRMMixin.predict_proba_twins` and
-        :meth:`XRMMixin.cross_mistakes`.
+        ``xrm_flip_rate`` and :meth:`XRMMixin.predict_proba_twins` (whose
+        cross-mistakes infer groups: :func:`skmat.groups.infer_groups`).
 
     Examples
     --------
@@ -495,8 +447,6 @@ def fit_xrm(
     >>> proba.shape, twins.predict_proba_twins(X[:3]).shape
     ((200, 2), (2, 3, 2))
     """
-    if vmap not in ("auto", True, False):
-        raise ValueError(f"vmap must be 'auto', True or False; got {vmap!r}.")
     check_rows(X)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n_rows(X):
@@ -515,10 +465,7 @@ def fit_xrm(
                 "y must hold at least 2 classes (labels 0 .. n_classes - 1); got "
                 f"only label {int(y.max())}."
             )
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-        raise TypeError(f"n_classes must be an integer >= 2; got {n_classes!r}.")
-    if n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2; got {n_classes}.")
+    check_scalar(n_classes, "n_classes", numbers.Integral, min_val=2)
     if y.min() < 0 or y.max() >= n_classes:
         raise ValueError(f"y must hold labels in 0 .. {n_classes - 1}.")
     seed = as_seed(random_state)

@@ -25,6 +25,14 @@ from skmat import (
     MATClassifier,
     XRMGroupDROClassifier,
 )
+from skmat.mlp import mlp_net
+
+
+def tiny_net(**params):
+    """The small, quick net of the cross-cutting modules: one hidden layer of 8,
+    3 epochs (``params`` on top)."""
+    return mlp_net((8,), **{"max_epochs": 3, **params})
+
 
 #: name -> (estimator class, parameters besides ``estimator`` and ``random_state``)
 TABLE = {

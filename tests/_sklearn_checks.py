@@ -12,7 +12,10 @@ number of rows, so a row's output can change in its last bits with the other row
 predicted beside it: ``check_methods_subset_invariance`` compares predictions of
 mini-batches with those of the whole set at ~1e-7 relative tolerance (measured:
 differences of at most 2.4e-7 on logits of order 1, one float32 ulp; predicted
-labels do not change).
+labels do not change). The same rounding separates a weighted batch mean from
+the mean over repeated rows in ``check_sample_weight_equivalence_*`` (measured:
+at most 5.5e-7); where a method draws by rows (cross-validation, XRM's twins,
+DFR's subsets) repeated rows change the draws.
 """
 
 import functools
@@ -22,6 +25,24 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 #: The reason of the known failure (one short line, shown by ``-ra``).
 SUBSET_INVARIANCE = "float32 forwards of different batch sizes differ in the last bit"
+#: Why weights differ from repeated rows (``check_sample_weight_equivalence_*``).
+WEIGHTS_FLOAT32 = (
+    "float32: a weighted batch mean and a repeated-rows mean differ in the last bits"
+)
+WEIGHTS_CV = "cross-validation splits rows: a repeated row can train and be held out"
+WEIGHTS_XRM = "XRM assigns each row to a twin by a coin: a repeated row can train both"
+WEIGHTS_LFF = (
+    "LfF normalises its loss averages by each class's largest, weight-0 rows included"
+)
+WEIGHTS_DFR = "DFR's split and balanced subsets draw rows: repeated rows change them"
+
+
+def sample_weight_failures(reason):
+    """The two ``check_sample_weight_equivalence`` checks, failing for ``reason``."""
+    return {
+        f"check_sample_weight_equivalence_on_{kind}_data": reason
+        for kind in ("dense", "sparse")
+    }
 
 
 def check_name(check):

@@ -2,20 +2,34 @@
 
 The rivals' update rules against hand-computed cases are in test_rivals.py."""
 
-import contextlib
 import pickle
 
 import numpy as np
 import pytest
 import sklearn
 import torch
-from _sklearn_checks import SUBSET_INVARIANCE, parametrize_checks
+from _sklearn_checks import (
+    SUBSET_INVARIANCE,
+    WEIGHTS_DFR,
+    WEIGHTS_FLOAT32,
+    WEIGHTS_LFF,
+    WEIGHTS_XRM,
+    parametrize_checks,
+    sample_weight_failures,
+)
 from _threads import torch_threads
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, cross_validate
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    PredefinedSplit,
+    cross_validate,
+)
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import ValidSplit
@@ -23,8 +37,6 @@ from torch.nn import functional as F
 
 from skmat import MATClassifier
 from skmat.baselines import (
-    GROUP_PARAM,
-    WEIGHT_PARAM,
     AFRClassifier,
     DFRClassifier,
     ERMClassifier,
@@ -35,13 +47,13 @@ from skmat.baselines import (
     LogitAdjustedClassifier,
     LogitCorrectionClassifier,
     XRMGroupDROClassifier,
-    _ReweightedLossMixin,
 )
 from skmat.datasets import make_spurious_classification, make_spurious_splits
 from skmat.factory import make_net
+from skmat.losses import GROUP_PARAM, WEIGHT_PARAM, GroupDROLossMixin, WeightedLossMixin
 from skmat.metrics import worst_group_accuracy
 from skmat.mlp import mlp_net
-from skmat.nets import RowBatch, RowDataChannel
+from skmat.nets import RowBatch
 
 RIVALS = [
     LfFClassifier,
@@ -90,12 +102,6 @@ def _net(**params):
 
 def _make(cls, **params):
     return cls(_net(), random_state=0, **{**QUICK.get(cls, {}), **params})
-
-
-@pytest.fixture(scope="module")
-def data():
-    X, y, groups = make_spurious_classification(300, 20, random_state=0)
-    return X, y, groups
 
 
 # --------------------------------------------------------------------- API
@@ -288,9 +294,7 @@ def test_jtt_error_set_is_upweighted(data):
     final_seed = int(
         np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=2)[1]
     )
-    net = make_net(
-        _net(), X=X, n_classes=2, seed=final_seed, mixin=_ReweightedLossMixin
-    )
+    net = make_net(_net(), X=X, n_classes=2, seed=final_seed, mixin=WeightedLossMixin)
     net.fit(X, y, **{WEIGHT_PARAM: np.where(errors, 7.0, 1.0)})
     X32 = X.astype(np.float32)
     np.testing.assert_array_equal(
@@ -325,67 +329,71 @@ def test_jtt_first_epochs_none_keeps_net_epochs(data):
 
 
 # --------------------------------------------------------------- GroupDRO
-@contextlib.contextmanager
-def _row_data_of(net, batch):
-    """The batch's row data where the net's loss reads it, as in its train_step."""
-    channel = net.row_data_channel_ = RowDataChannel()
-    channel.batch = batch[0].row_data
-    try:
-        yield
-    finally:
-        channel.batch = {}
+def _frozen_net(mixin, n_rows, valid_rows=0, **params):
+    """A linear net that does not learn (lr=0): every loss it records is that of
+    its initial weights, which its forward gives after fit. One full batch of
+    the first ``n_rows - valid_rows`` rows; the others validate."""
+    split = np.r_[np.full(n_rows - valid_rows, -1), np.zeros(valid_rows)]
+    train_split = ValidSplit(PredefinedSplit(split)) if valid_rows else None
+    net = mlp_net(
+        (),
+        optimizer=torch.optim.SGD,
+        lr=0.0,
+        batch_size=-1,
+        max_epochs=1,
+        train_split=train_split,
+    )
+    return make_net(
+        net, X=np.zeros((n_rows, 3)), n_classes=2, seed=0, mixin=mixin, **params
+    )
 
 
 def test_group_dro_loss_is_algorithm_1():
-    # One batch by hand: per-group mean losses, exponentiated-gradient update of
-    # q (uniform at first), robust loss q @ group_loss with the updated q.
-    net = make_net(
-        None,
-        X=np.zeros((4, 3)),
-        n_classes=2,
-        seed=0,
-        mixin=_ReweightedLossMixin,
-        group_dro_eta=0.5,
-        n_groups=3,
-    ).initialize()
-    y_pred = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 3.0]])
-    y_true = torch.tensor([0, 0, 1, 0])
-    group = torch.tensor([0, 0, 1, 1])
-    batch = (RowBatch(torch.zeros(4, 3), {GROUP_PARAM: group}), y_true)
-    losses = F.cross_entropy(y_pred, y_true, reduction="none")
-    group_loss = torch.stack([losses[:2].mean(), losses[2:].mean(), torch.tensor(0.0)])
-    q = torch.full((3,), 1 / 3) * torch.exp(0.5 * group_loss)
-    q /= q.sum()
+    # One training batch: per-group mean losses, exponentiated-gradient update
+    # of q (uniform at first), robust loss q @ group_loss with the updated q;
+    # the validation rows use q but do not move it.
+    X = np.random.RandomState(0).randn(6, 3).astype(np.float32)
+    y = np.array([0, 0, 1, 0, 1, 0])
+    groups = np.array([0, 0, 1, 1, 2, 1])
+    net = _frozen_net(GroupDROLossMixin, 6, valid_rows=2, group_dro_eta=0.5, n_groups=3)
+    net.fit(X, y, **{GROUP_PARAM: groups})
+    losses = F.cross_entropy(net.forward(X), torch.as_tensor(y), reduction="none")
 
-    with _row_data_of(net, batch):
-        loss = net.get_loss(y_pred, y_true, training=True)
+    def group_loss(rows):
+        return torch.stack(
+            [
+                losses[rows][groups[rows] == g].sum()
+                / max((groups[rows] == g).sum(), 1)
+                for g in range(3)
+            ]
+        )
+
+    train, valid = np.arange(4), np.arange(4, 6)
+    q = torch.full((3,), 1 / 3) * torch.exp(0.5 * group_loss(train))  # group 2: 0
+    q /= q.sum()
     torch.testing.assert_close(net.group_weights_, q)
-    torch.testing.assert_close(loss, q @ group_loss)
-    # Validation batches use q but do not move it.
-    with _row_data_of(net, batch):
-        net.get_loss(y_pred, y_true, training=False)
-    torch.testing.assert_close(net.group_weights_, q)
+    assert net.history[-1, "train_loss"] == pytest.approx(float(q @ group_loss(train)))
+    assert net.history[-1, "valid_loss"] == pytest.approx(float(q @ group_loss(valid)))
     assert net.criterion_.reduction == "mean"  # restored after the per-row call
 
 
 def test_weighted_loss_and_steps_strip_row_data():
-    net = make_net(
-        None, X=np.zeros((3, 3)), n_classes=2, seed=0, mixin=_ReweightedLossMixin
-    )
-    net.initialize()
-    y_pred = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    y_true = torch.tensor([0, 0, 1])
-    w = torch.tensor([1.0, 5.0, 2.0])
-    losses = F.cross_entropy(y_pred, y_true, reduction="none")
-    x = torch.randn(3, 3)
-    batch = (RowBatch(x, {WEIGHT_PARAM: w}), y_true)
-    with _row_data_of(net, batch):
-        loss = net.get_loss(y_pred, y_true)
-    torch.testing.assert_close(loss, (w * losses).sum() / w.sum())
+    X = np.random.RandomState(0).randn(3, 3).astype(np.float32)
+    y = np.array([0, 0, 1])
+    w = np.array([1.0, 5.0, 2.0])
+    net = _frozen_net(WeightedLossMixin, 3).fit(X, y, **{WEIGHT_PARAM: w})
+    losses = F.cross_entropy(net.forward(X), torch.as_tensor(y), reduction="none")
+    expected = float((torch.as_tensor(w, dtype=torch.float32) * losses).sum() / 8.0)
+    assert net.history[-1, "train_loss"] == pytest.approx(expected)
     # Without row data: the plain loss.
-    torch.testing.assert_close(net.get_loss(y_pred, y_true), losses.mean())
+    net.partial_fit(X, y)
+    assert net.history[-1, "train_loss"] == pytest.approx(float(losses.mean()))
     # The module never sees the row data.
-    row_data = {WEIGHT_PARAM: w, GROUP_PARAM: torch.zeros(3, dtype=int)}
+    x, y_true = torch.as_tensor(X), torch.as_tensor(y)
+    row_data = {
+        WEIGHT_PARAM: torch.as_tensor(w),
+        GROUP_PARAM: torch.zeros(3, dtype=int),
+    }
     torch.testing.assert_close(
         net.evaluation_step((RowBatch(x, row_data), y_true)),
         net.evaluation_step((x, y_true)),
@@ -489,7 +497,7 @@ def test_row_weights_stay_with_their_rows_through_the_validation_split(data):
         X=X,
         n_classes=2,
         seed=0,
-        mixin=_ReweightedLossMixin,
+        mixin=WeightedLossMixin,
     )
     weight = np.where(groups == 1, 50.0, 1.0)
     net.fit(X, y, **{WEIGHT_PARAM: weight})
@@ -600,11 +608,145 @@ def _checked_net():
         "AFR": AFRClassifier(_checked_net(), last_layer_epochs=50),
         "XRM-GroupDRO": XRMGroupDROClassifier(_checked_net()),
     },
-    # Measured: ERM's net predicts the check's subsets exactly, the others not.
+    # Measured: ERM's net predicts the check's subsets exactly, the others not;
+    # weights equal repeated rows up to float32 rounding, or not where the
+    # method draws by rows.
     {
-        name: {"check_methods_subset_invariance": SUBSET_INVARIANCE}
-        for name in ("LogitAdjusted", "LfF", "LC", "DFR", "AFR", "XRM-GroupDRO")
+        "ERM": sample_weight_failures(WEIGHTS_FLOAT32),
+        **{
+            name: {
+                "check_methods_subset_invariance": SUBSET_INVARIANCE,
+                **sample_weight_failures(reason),
+            }
+            for name, reason in [
+                ("LogitAdjusted", WEIGHTS_FLOAT32),
+                ("LfF", WEIGHTS_LFF),
+                ("LC", WEIGHTS_FLOAT32),
+                ("DFR", WEIGHTS_DFR),
+                ("AFR", WEIGHTS_FLOAT32),
+                ("XRM-GroupDRO", WEIGHTS_XRM),
+            ]
+        },
+        "uLA": sample_weight_failures(WEIGHTS_FLOAT32),
     },
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------- conventions every estimator keeps
+WITH_MAT = [*ALL, MATClassifier]
+
+
+def _any(cls, **params):
+    """``cls`` at small settings (MATClassifier: two folds of copies of the net)."""
+    if cls is MATClassifier:
+        return MATClassifier(_net(), cv=2, random_state=0, **params)
+    return _make(cls, **params)
+
+
+@pytest.mark.parametrize("cls", WITH_MAT)
+def test_fit_parameters_after_y_are_keyword_only(cls, data):
+    X, y, groups = data
+    # fit(X, y, w) must not read w as groups, holdout_proba or anything else.
+    with pytest.raises(TypeError, match="positional"):
+        _any(cls).fit(X, y, np.ones(len(y)))
+
+
+@pytest.mark.parametrize("cls", WITH_MAT)
+def test_sample_weight_weighs_every_estimator(cls, data):
+    X, y, groups = data
+    fit = {} if cls is MATClassifier else {"groups": groups}
+    plain = _any(cls).fit(X, y, **fit).predict_proba(X)
+    ones = _any(cls).fit(X, y, sample_weight=np.ones(len(y)), **fit)
+    # Weights of 1 are the plain loss (up to float32 rounding of the mean).
+    np.testing.assert_allclose(ones.predict_proba(X), plain, atol=1e-4)
+    half = np.where(np.arange(len(y)) % 2 == 0, 1.0, 0.0)
+    weighted = _any(cls).fit(X, y, sample_weight=half, **fit).predict_proba(X)
+    assert not np.allclose(weighted, plain, atol=1e-3)
+
+
+@pytest.mark.parametrize("cls", WITH_MAT)
+@pytest.mark.parametrize(
+    "weight, match",
+    [
+        (-np.ones(300), "Negative values in data passed to `sample_weight`"),
+        (np.ones(299), r"sample_weight.shape == \(299,\), expected \(300,\)"),
+        (np.zeros(300), "ample weights must|no weight to class"),
+    ],
+    ids=["negative", "short", "zeros"],
+)
+def test_bad_sample_weight_is_named(cls, weight, match, data):
+    X, y, groups = data
+    clf = _any(cls)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y, sample_weight=weight)
+    assert not hasattr(clf, "estimator_")
+
+
+def test_integer_weights_are_repeated_rows():
+    # One full batch of plain SGD: weighing a row by 2 is training on it twice.
+    X, y, _ = make_spurious_classification(60, 5, random_state=0)
+    weight = np.where(np.arange(60) < 20, 2.0, 1.0)
+    repeated = np.r_[np.arange(20), np.arange(60)]
+    net = mlp_net((), optimizer=torch.optim.SGD, lr=0.1, batch_size=-1, max_epochs=5)
+    for cls, params in [(ERMClassifier, {}), (LogitAdjustedClassifier, {})]:
+        weighted = cls(net, random_state=0, **params).fit(X, y, sample_weight=weight)
+        twice = cls(net, random_state=0, **params).fit(X[repeated], y[repeated])
+        np.testing.assert_allclose(
+            weighted.predict_proba(X), twice.predict_proba(X), atol=1e-5
+        )
+    proba = np.random.RandomState(0).dirichlet([1.0, 1.0], size=60)
+    mat = MATClassifier(net, random_state=0)
+    mat.fit(X, y, holdout_proba=proba, sample_weight=weight)
+    twice = MATClassifier(net, random_state=0)
+    twice.fit(X[repeated], y[repeated], holdout_proba=proba[repeated])
+    np.testing.assert_allclose(mat.joint_, twice.joint_, rtol=1e-12)
+    np.testing.assert_allclose(mat.predict_proba(X), twice.predict_proba(X), atol=1e-5)
+
+
+def test_sample_weight_reaches_a_sklearn_model_inside(data):
+    X, y, _ = data
+    weight = np.linspace(0.5, 2.0, len(y))
+    jtt = _make(JTTClassifier, identification_estimator=LogisticRegression())
+    jtt.fit(X, y, sample_weight=weight)
+    expected = LogisticRegression(
+        random_state=jtt.identification_estimator_.random_state
+    )
+    expected.fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(
+        jtt.identification_estimator_.coef_, expected.coef_, rtol=1e-6
+    )
+    # A model that takes no weights is named, not silently fitted unweighted.
+    for clf, name in [
+        (
+            _make(JTTClassifier, identification_estimator=KNeighborsClassifier()),
+            "identification_estimator",
+        ),
+        (
+            MATClassifier(_net(), holdout_estimator=KNeighborsClassifier(), cv=2),
+            "holdout_estimator",
+        ),
+    ]:
+        with pytest.raises(TypeError, match=f"sample_weight.*{name}"):
+            clf.fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize("cls", WITH_MAT)
+def test_warm_start_net_is_refused_by_name(cls, data):
+    X, y, groups = data
+    clf = _any(cls).set_params(estimator=_net(warm_start=True))
+    with pytest.raises(ValueError, match="estimator has warm_start=True"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "estimator_")
+
+
+@pytest.mark.parametrize("cls", [ERMClassifier, JTTClassifier, MATClassifier])
+def test_n_features_in_is_set_for_tables_only(cls, data):
+    X, y, _ = data
+    clf = _any(cls).fit(X, y)
+    assert clf.n_features_in_ == X.shape[1]
+    images = X[:, :16].reshape(-1, 1, 4, 4)
+    clf.fit(images, y)
+    assert not hasattr(clf, "n_features_in_")
+    assert clf.predict(images).shape == (len(y),)

@@ -6,7 +6,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
-from skmat.datasets import make_spurious_classification
 from skmat.holdout import (
     check_holdout_proba,
     cross_val_holdout_proba,
@@ -14,15 +13,9 @@ from skmat.holdout import (
 )
 
 
-@pytest.fixture(scope="module")
-def data():
-    X, y, _ = make_spurious_classification(150, 8, n_classes=3, random_state=0)
-    return X, y
-
-
 @pytest.mark.parametrize("n_jobs", [None, 2])
-def test_equals_cross_val_predict(data, n_jobs):
-    X, y = data
+def test_equals_cross_val_predict(data3, n_jobs):
+    X, y, _ = data3
     splits = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
     proba, models = cross_val_holdout_proba(
         LogisticRegression(), X, y, splits=splits, n_classes=3, n_jobs=n_jobs
@@ -38,8 +31,8 @@ def test_equals_cross_val_predict(data, n_jobs):
         )
 
 
-def test_splits_must_partition(data):
-    X, y = data
+def test_splits_must_partition(data3):
+    X, y, _ = data3
     splits = list(KFold(3).split(X))[:2]
     with pytest.raises(ValueError, match="partition"):
         cross_val_holdout_proba(LogisticRegression(), X, y, splits=splits, n_classes=3)
@@ -59,8 +52,8 @@ class FailsOnFold(ClassifierMixin, BaseEstimator):
         return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
 
 
-def test_fold_error_names_the_fold(data):
-    X, y = data
+def test_fold_error_names_the_fold(data3):
+    X, y = data3[0][:150], data3[1][:150]
     # Fold 0 trains on 60 rows, fold 1 on 90: only fold 1 fails.
     splits = [
         (np.arange(0, 60), np.arange(60, 150)),
@@ -88,11 +81,11 @@ def test_check_holdout_proba_renormalises_within_tolerance():
         check_holdout_proba([["a", "b"]], 1, 2)
 
 
-def test_nets_read_fold_rows_in_place(data):
+def test_nets_read_fold_rows_in_place(data3):
     # skmat's nets train on views of X (RowSubset): same models as on copies.
     from skmat.mlp import mlp_net
 
-    X, y = data
+    X, y, _ = data3
     X = X.astype(np.float32)
     net = mlp_net((8,), max_epochs=3, random_state=0, classes=[0, 1, 2])
     net.set_params(module__n_features=X.shape[1], module__n_classes=3)

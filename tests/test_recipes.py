@@ -4,9 +4,7 @@ Both need optional extras (``[vision]``, ``[hf]``) and skip cleanly without them
 """
 
 import importlib.util
-import pathlib
 import pickle
-import sys
 
 import numpy as np
 import pytest
@@ -21,10 +19,7 @@ from skmat.datasets import make_colored_digits_splits, make_spurious_text
 from skmat.features import FrozenFeatures
 from skmat.metrics import worst_group_accuracy
 
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "docs"))
-import _torchvision  # noqa: E402  (the one fix for a CPU torch beside PyPI's torchvision)
-
-HAS_TORCHVISION = _torchvision.prepare()
+HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None
 
 
 class CountingModule(torch.nn.Module):
@@ -91,8 +86,10 @@ def test_frozen_features_clone_pickle_and_names():
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        (dict(module="resnet"), TypeError, "module must be a torch.nn.Module"),
-        (dict(batch_size=0), ValueError, "batch_size must be a positive integer"),
+        (dict(module="resnet"), TypeError, "'module' parameter of FrozenFeatures"),
+        (dict(module=int), TypeError, "module must be a torch.nn.Module"),
+        (dict(batch_size=0), ValueError, "'batch_size' parameter of FrozenFeatures"),
+        (dict(device=None), TypeError, "'device' parameter of FrozenFeatures"),
     ],
 )
 def test_frozen_features_bad_parameters(params, error, match):

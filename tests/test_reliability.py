@@ -29,6 +29,7 @@ from _estimators import (
     READS_GROUPS,
     RIVALS,
     makers,
+    tiny_net,
 )
 from _threads import torch_threads
 from hypothesis import HealthCheck, given, settings
@@ -46,15 +47,12 @@ from skorch.exceptions import DeviceWarning
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
 from skmat.exceptions import MATFitWarning
-from skmat.mlp import MLPModule, mlp_net
+from skmat.mlp import MLPModule
 
 X0, Y0, G0 = make_spurious_classification(60, 5, random_state=0)
 # A second, different data set (other width) for refits that must fail.
 X1, Y1, G1 = make_spurious_classification(50, 3, random_state=1)
 
-
-def tiny_net(**params):
-    return mlp_net((8,), **{"max_epochs": 3, **params})
 
 
 # The shared table, with three folds (fold-fault tests name a fold's index).

@@ -10,43 +10,41 @@ import pytest
 import sklearn
 import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.preprocessing import StandardScaler
-from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+from skorch.dataset import ValidSplit
 
 from skmat import MATClassifier
 from skmat.baselines import (
-    BIAS_PARAM,
-    WEIGHT_PARAM,
     AFRClassifier,
     DFRClassifier,
     LfFClassifier,
     LogitCorrectionClassifier,
     XRMGroupDROClassifier,
-    _AnchoredLossMixin,
-    _BatchPriorMixin,
     afr_weights,
 )
 from skmat.bias import GCELossMixin
-from skmat.datasets import make_spurious_classification
 from skmat.factory import make_net
+from skmat.groups import infer_groups
 from skmat.last_layer import find_last_layer, layer_inputs
-from skmat.lff import LFF_ROW, LfFMixin
-from skmat.metrics import infer_groups
+from skmat.lff import BIASED, DEBIASED, LfFMixin
+from skmat.losses import BIAS_PARAM, WEIGHT_PARAM, AnchoredLossMixin, BatchPriorMixin
 from skmat.mlp import MLPModule, mlp_net
-from skmat.nets import RowDataChannel
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_spurious_classification(300, 10, random_state=0)
-
-
-def _with_batch(net, **row_data):
-    """Make ``row_data`` the current batch's, as the net's training step does."""
-    net.row_data_channel_ = RowDataChannel()
-    net.row_data_channel_.batch = {k: torch.as_tensor(v) for k, v in row_data.items()}
-    return net
+def _sgd_net(lr, max_epochs=1, **params):
+    """A linear net on 2 features, one full batch per epoch, plain SGD."""
+    return mlp_net(
+        (),
+        optimizer=torch.optim.SGD,
+        lr=lr,
+        batch_size=-1,
+        max_epochs=max_epochs,
+        module__n_features=2,
+        module__n_classes=2,
+        **params,
+    )
 
 
 def _ce(logits, y):
@@ -56,66 +54,71 @@ def _ce(logits, y):
 
 
 # --------------------------------------------------------------------- LfF
-def _lff_net(n_rows, y):
-    X = np.zeros((n_rows, 2), dtype=np.float32)
+class _MemberOutputs(Callback):
+    """Both copies' logits on X at the start of each epoch: with one full batch,
+    the outputs the epoch's training step computes its losses from."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def initialize(self):
+        self.outputs_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        with torch.no_grad():
+            out = net.module_(torch.as_tensor(self.X))
+        self.outputs_.append(out.reshape(2, len(self.X), -1).numpy().astype(float))
+
+
+def test_lff_weights_and_moving_averages_by_hand():
+    rng = np.random.RandomState(0)
+    X = rng.randn(5, 2).astype(np.float32)
+    y = np.array([0, 1, 1, 0, 1])
     net = make_net(
-        mlp_net((), max_epochs=1),
+        _sgd_net(0.5, max_epochs=2, callbacks=[("outputs", _MemberOutputs(X))]),
         X=X,
         n_classes=2,
         seed=0,
         mixin=LfFMixin,
         gce_q=0.5,
         ema_alpha=0.7,
-    ).initialize()
-    net._lff_y = torch.as_tensor(y)
-    net._lff_ema = torch.zeros((2, n_rows))
-    net._lff_seen = torch.zeros(n_rows, dtype=torch.bool)
-    return net
+    ).fit(X, y)
+    first, second = dict(net.callbacks_)["outputs"].outputs_
+    L1 = np.array([_ce(first[k], y) for k in (BIASED, DEBIASED)])
+    L2 = np.array([_ce(second[k], y) for k in (BIASED, DEBIASED)])
+    # A row's first loss starts its average; the next moves it by alpha.
+    ema = 0.7 * L1 + 0.3 * L2
+    np.testing.assert_allclose(net.lff_loss_ema_, ema, rtol=1e-5)
 
+    def relative_difficulty(ema):
+        # Each copy's averages divided by their class's largest; w = b / (b + d).
+        peak = np.array([[ema[k][y == c].max() for c in y] for k in range(2)])
+        b, d = ema / peak
+        return b / (b + d + 1e-8)
 
-def test_lff_relative_difficulty_by_hand():
-    y = np.array([0, 0, 1, 1])
-    net = _lff_net(4, y)
-    net._lff_ema = torch.tensor([[1.0, 2.0, 4.0, 0.5], [1.0, 1.0, 1.0, 0.5]])
-    # Divided by the class maxima: biased [1/2, 2/2, 4/4, 0.5/4], debiased
-    # [1, 1, 1, 0.5]; w = b / (b + d) = [1/3, 1/2, 1/2, 0.125 / 0.625 = 0.2].
-    w = net.relative_difficulty(torch.arange(4), torch.as_tensor(y))
-    np.testing.assert_allclose(w.numpy(), [1 / 3, 0.5, 0.5, 0.2], rtol=1e-5)
-
-
-def test_lff_loss_and_moving_averages_by_hand():
-    y = np.array([0, 1, 1])
-    net = _lff_net(5, np.array([0, 1, 1, 0, 1]))
-    biased = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
-    debiased = np.array([[0.0, 0.0], [0.5, 0.0], [0.0, 3.0]])
-    y_pred = torch.as_tensor(np.vstack([biased, debiased]), dtype=torch.float32)
-    rows = np.array([0, 1, 2])
-    _with_batch(net, **{LFF_ROW: rows})
-    loss = net.get_loss(y_pred, torch.as_tensor(y), training=True)
-
-    ce_b, ce_d = _ce(biased, y), _ce(debiased, y)
-    # First sight: the averages are the losses themselves.
-    np.testing.assert_allclose(net._lff_ema[:, rows].numpy(), [ce_b, ce_d], rtol=1e-5)
-    # Class maxima over the whole table (rows 3, 4 are still 0).
-    b = ce_b / np.array([ce_b[0], ce_b[1:].max(), ce_b[1:].max()])
-    d = ce_d / np.array([ce_d[0], ce_d[1:].max(), ce_d[1:].max()])
-    w = b / (b + d + 1e-8)
-    p_true_b = np.exp(-ce_b)
-    expected = np.mean(p_true_b**0.5 * ce_b) + np.mean(w * ce_d)
-    assert float(loss) == pytest.approx(expected, rel=1e-5)
-
-    # Second sight: alpha * old + (1 - alpha) * new.
-    net.get_loss(y_pred * 0, torch.as_tensor(y), training=True)
-    np.testing.assert_allclose(
-        net._lff_ema[:, rows].numpy(),
-        0.7 * np.array([ce_b, ce_d]) + 0.3 * np.log(2.0),
-        rtol=1e-5,
+    np.testing.assert_allclose(net.lff_weights_, relative_difficulty(ema), rtol=1e-5)
+    # The first epoch's loss: GCE for the biased copy, plus the debiased copy's
+    # loss weighted by the difficulty from the averages after that step.
+    p_true_b = np.exp(-L1[BIASED])
+    expected = np.mean(p_true_b**0.5 * L1[BIASED]) + np.mean(
+        relative_difficulty(L1) * L1[DEBIASED]
     )
-    # Validation: the debiased copy's mean loss, no update.
-    before = net._lff_ema.clone()
-    valid = net.get_loss(y_pred, torch.as_tensor(y), training=False)
-    assert float(valid) == pytest.approx(ce_d.mean(), rel=1e-5)
-    assert torch.equal(net._lff_ema, before)
+    assert net.history[0, "train_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_lff_validation_loss_is_the_debiased_copys(data):
+    X, y, _ = data
+    X = X[:, :2].astype(np.float32)
+    split = ValidSplit(PredefinedSplit(np.where(np.arange(len(y)) < 250, -1, 0)))
+    net = make_net(
+        _sgd_net(0.1, train_split=split), X=X, n_classes=2, seed=0, mixin=LfFMixin
+    ).fit(X, y)
+    logits = net.forward(X[250:]).numpy().reshape(2, 50, 2)[DEBIASED]
+    assert net.history[-1, "valid_loss"] == pytest.approx(
+        _ce(logits, y[250:]).mean(), rel=1e-5
+    )
+    assert np.all(net.lff_loss_ema_[:, 250:] == 0)  # validation rows train neither
 
 
 def test_lff_predicts_with_the_debiased_copy(data):
@@ -173,18 +176,18 @@ CONDITIONAL = np.array([[0.8 / 1.7, 0.9 / 1.7], [0.2 / 1.3, 1.1 / 1.3]])
     ("prior", "matrix"), [("joint", JOINT), ("conditional", CONDITIONAL)]
 )
 def test_batch_prior_by_hand(prior, matrix):
+    # One full batch, no learning: the loss is that of the initial logits
+    # shifted by log(q_i @ P + 1e-6), P the batch's prior.
+    X = np.random.RandomState(0).randn(3, 2).astype(np.float32)
     net = make_net(
-        mlp_net((), max_epochs=1),
-        X=np.zeros((3, 2)),
-        n_classes=2,
-        seed=0,
-        mixin=_BatchPriorMixin,
-        bias_prior=prior,
-    ).initialize()
-    _with_batch(net, **{BIAS_PARAM: Q})
-    shift = net.batch_shift(torch.as_tensor(Y3)).numpy()
-    expected = np.log(np.array([Q[i] @ matrix for i in range(3)]) + 1e-6)
-    np.testing.assert_allclose(shift, expected, rtol=1e-6)
+        _sgd_net(0.0), X=X, n_classes=2, seed=0, mixin=BatchPriorMixin, bias_prior=prior
+    )
+    net.fit(X, Y3, **{BIAS_PARAM: Q})
+    shift = np.log(np.array([Q[i] @ matrix for i in range(3)]) + 1e-6)
+    logits = net.forward(X).numpy() + shift
+    assert net.history[-1, "train_loss"] == pytest.approx(
+        _ce(logits, Y3).mean(), rel=1e-5
+    )
 
 
 def test_ula_on_one_full_batch_is_mat_with_the_same_probabilities(data):
@@ -202,10 +205,9 @@ def test_ula_on_one_full_batch_is_mat_with_the_same_probabilities(data):
     # constant per row once the bias predictions are unbalanced.
     skewed = np.random.RandomState(0).dirichlet([4.0, 1.0], size=len(y))
     mat.fit(X, y, holdout_proba=skewed)
-    lc = LogitCorrectionClassifier(net, prior="joint", random_state=0)
-    lc.fit(X, y, bias_proba=skewed)
-    _with_batch(lc.estimator_, **{BIAS_PARAM: skewed.astype(np.float32)})
-    joint_shift = lc.estimator_.batch_shift(torch.as_tensor(y)).numpy()
+    # LC's joint prior over the same full batch, J[k, c] = mean_i q_i[k] [y_i = c].
+    joint = skewed.T @ np.eye(2)[y] / len(y)
+    joint_shift = np.log(skewed @ joint + 1e-6)
     gap = (joint_shift - mat.shift_) @ np.array([-1.0, 1.0])  # 0 if constant per row
     assert np.abs(gap).max() > 0.01  # measured 0.033; 1e-6 if it were MAT's
 
@@ -240,30 +242,28 @@ def test_afr_weights_by_hand():
 
 
 def test_anchored_loss_by_hand():
-    layer = torch.nn.Linear(2, 2)
-    with torch.no_grad():
-        layer.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
-        layer.bias.zero_()
-    template = NeuralNetClassifier(
-        layer, criterion=torch.nn.CrossEntropyLoss, train_split=None, max_epochs=1
-    )
+    # One step of SGD moves the layer away from its start theta_0; the next
+    # epoch's loss is the weighted cross-entropy plus 0.5 * ||theta - theta_0||^2.
+    X = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    y = np.array([0, 0])
+    w = np.array([0.75, 0.25])
     net = make_net(
-        template,
-        X=np.zeros((2, 2), np.float32),
+        _sgd_net(1.0),
+        X=X,
         n_classes=2,
         seed=0,
-        mixin=_AnchoredLossMixin,
+        mixin=AnchoredLossMixin,
         anchor_penalty=0.5,
-    ).initialize()
-    with torch.no_grad():
-        net.module_.weight += torch.tensor([[1.0, 0.0], [0.0, -2.0]])  # ||dW||^2 = 5
-    X = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    y = torch.tensor([0, 0])
-    _with_batch(net, **{WEIGHT_PARAM: np.array([0.75, 0.25])})
-    loss = net.get_loss(net.module_(X), y, training=True)
-    logits = net.module_(X).detach().numpy()
-    expected = 0.75 * _ce(logits, [0, 0])[0] + 0.25 * _ce(logits, [0, 0])[1] + 0.5 * 5
-    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
+    ).fit(X, y, **{WEIGHT_PARAM: w})
+    moved = sum(
+        float(((p.detach() - a) ** 2).sum())
+        for p, a in zip(net.module_.parameters(), net.anchor_)
+    )
+    assert moved > 0.01
+    logits = net.forward(X).numpy()
+    net.partial_fit(X, y, **{WEIGHT_PARAM: w})  # one more epoch, same anchor
+    expected = w @ _ce(logits, y) + 0.5 * moved
+    assert net.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_afr_retrains_only_the_last_layer(data):

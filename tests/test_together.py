@@ -15,16 +15,17 @@ from skorch.dataset import ValidSplit
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_classification
+from skmat.factory import as_mat_net
 from skmat.mlp import mlp_net as _mlp_net
 from skmat.nets import MATNeuralNetBinaryClassifier, MATNeuralNetClassifier
+from skmat.stacked import StackedModule
 from skmat.together import (
-    StackedModule,
     as_folds_net,
     fit_folds_together,
     together_batch_size,
     unsupported_reason,
 )
-from skmat.xrm import as_xrm_net
+from skmat.xrm import XRMMixin
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(103, 6).astype(np.float32)
@@ -73,7 +74,7 @@ def test_stacked_nets_use_the_multi_tensor_optimizer_unless_told(kind):
         net = mlp_net(**params)
         if kind == "folds":
             return fit_folds_together(net, X, Y, SPLITS, vmap=False)
-        return as_xrm_net(net).fit(X, Y)
+        return as_mat_net(net, mixin=XRMMixin).fit(X, Y)
 
     assert fitted().optimizer_.defaults["foreach"] is True
     assert fitted(optimizer__foreach=False).optimizer_.defaults["foreach"] is False
@@ -123,7 +124,7 @@ def test_each_copy_gets_exactly_its_own_update(optimizer, vmap):
     # parameters, every copy then takes the very steps of its separate fit.
     net = mlp_net(batch_size=-1, max_epochs=5, **OPTIMIZERS[optimizer])
     joint = fit_folds_together(net, X, Y, SPLITS, vmap=vmap)
-    for k, ((train, _), member) in enumerate(zip(SPLITS, joint.fold_nets(net))):
+    for k, ((train, _), member) in enumerate(zip(SPLITS, joint.member_nets(net))):
         alone = clone(net).initialize()
         alone.module_.load_state_dict(_initial_member(net, k))
         alone.partial_fit(X[train], Y[train])
@@ -154,12 +155,12 @@ def test_a_row_held_out_by_a_copy_never_reaches_it():
     assert not np.allclose(after[1], before[1])
 
 
-def test_fold_nets_are_the_copies_and_standalone():
+def test_member_nets_are_the_copies_and_standalone():
     net = mlp_net()
     joint = fit_folds_together(net, X, Y, SPLITS)
     every = joint.predict_proba_folds(X)
     assert every.shape == (5, 103, 2)
-    nets = joint.fold_nets(net)
+    nets = joint.member_nets(net)
     for k, fold_net in enumerate(nets):
         assert type(fold_net) is type(net)
         np.testing.assert_allclose(fold_net.predict_proba(X), every[k], atol=1e-6)

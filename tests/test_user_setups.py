@@ -21,13 +21,6 @@ from skmat import (
     MATClassifier,
 )
 from skmat.callbacks import GroupAccuracyCallback
-from skmat.datasets import make_spurious_classification
-
-
-@pytest.fixture(scope="module")
-def data():
-    X, y, groups = make_spurious_classification(120, 6, random_state=0)
-    return X.astype(np.float32), y, groups
 
 
 class TrainingStarts(Callback):
@@ -39,7 +32,7 @@ class TrainingStarts(Callback):
         type(self).starts += 1
 
 
-def _linear(n_features=6, n_out=2, **params):
+def _linear(n_features=20, n_out=2, **params):
     # skorch's defaults: NLLLoss, ValidSplit(5), SGD.
     params = {"max_epochs": 3, "verbose": 0, **params}
     return NeuralNetClassifier(
@@ -119,7 +112,7 @@ def test_output_width_named_before_training(data, n_out):
 def test_binary_output_width_named(data):
     X, y, _ = data
     net = NeuralNetBinaryClassifier(
-        torch.nn.Linear, module__in_features=6, module__out_features=2, max_epochs=1
+        torch.nn.Linear, module__in_features=20, module__out_features=2, max_epochs=1
     )
     with pytest.raises(ValueError, match=r"not output one logit per example.*\(2, 2\)"):
         MATClassifier(net, cv=2).fit(X, y)
@@ -156,7 +149,7 @@ def test_binary_net_with_cross_entropy_says_which_criterion_it_needs(data):
     X, y, _ = data
     net = NeuralNetBinaryClassifier(
         torch.nn.Linear,
-        module__in_features=6,
+        module__in_features=20,
         module__out_features=1,
         criterion=torch.nn.CrossEntropyLoss,
     )
@@ -216,20 +209,4 @@ def test_fold_nets_trained_together_carry_the_joint_history(data):
 def test_bare_torch_module_says_to_wrap_it(data):
     X, y, _ = data
     with pytest.raises(TypeError, match=r"torch module \(Linear\).*NeuralNetClass"):
-        MATClassifier(torch.nn.Linear(6, 2)).fit(X, y)
-
-
-# ------------------------------------------------ the deprecated ``vectorize``
-@pytest.mark.parametrize(
-    "holdout, new", [("cv", "folds_together"), ("xrm", "vmap")], ids=["cv", "xrm"]
-)
-def test_vectorize_warns_and_means_what_it_names(data, holdout, new):
-    X, y, _ = data
-    net = _linear(criterion=torch.nn.CrossEntropyLoss, train_split=None, max_epochs=2)
-    with pytest.warns(FutureWarning, match=rf"write {new}=False instead"):
-        old = MATClassifier(net, holdout=holdout, cv=2, vectorize=False, random_state=0)
-        old.fit(X, y)
-    current = MATClassifier(
-        net, holdout=holdout, cv=2, random_state=0, **{new: False}
-    ).fit(X, y)
-    np.testing.assert_array_equal(old.shift_, current.shift_)
+        MATClassifier(torch.nn.Linear(20, 2)).fit(X, y)

@@ -15,9 +15,11 @@ from torch.nn import functional as F
 
 from skmat import MATClassifier
 from skmat.datasets import make_spurious_splits
+from skmat.factory import as_mat_net
+from skmat.groups import infer_groups
 from skmat.mlp import MLPModule, mlp_net
-from skmat.together import StackedModule, unfold
-from skmat.xrm import XRMMixin, as_xrm_net, fit_xrm
+from skmat.stacked import StackedModule, unfold
+from skmat.xrm import XRMMixin, fit_xrm
 
 
 @pytest.fixture(autouse=True)
@@ -78,8 +80,10 @@ def test_shapes_and_types_default_mlp():
     assert both.shape == (2, 7, 3)
     np.testing.assert_allclose(both.sum(axis=-1), 1.0, atol=1e-12)
     np.testing.assert_allclose(twins.predict_proba(X[:7]), both.mean(axis=0))
-    conflicting = twins.cross_mistakes(X[:7], y[:7])
-    assert conflicting.shape == (7,) and conflicting.dtype == bool
+    # Cross-mistakes (either twin wrong) infer the groups of new labelled rows.
+    groups = infer_groups(y[:7], both)
+    conflicting = (both.argmax(axis=-1) != y[:7]).any(axis=0)
+    np.testing.assert_array_equal(groups, 2 * y[:7] + conflicting)
 
 
 def test_holdout_proba_comes_from_the_other_twin():
@@ -343,7 +347,7 @@ def test_an_epoch_cut_short_flips_the_rows_it_trained():
         callbacks=[StopAfterFirstBatch()],
         train_split=None,
     )
-    twins = as_xrm_net(net).fit(X, y)
+    twins = as_mat_net(net, mixin=XRMMixin).fit(X, y)
     assert len(twins.history) == 1  # stopped within the first epoch
     np.testing.assert_array_equal(twins.xrm_dynamic_labels_[:10], 0)
     np.testing.assert_array_equal(twins.xrm_dynamic_labels_[10:], y[10:])
@@ -566,6 +570,11 @@ def _precision_recall(predicted, truth):
     return hits / max(predicted.sum(), 1), hits / truth.sum()
 
 
+def _cross_mistakes(twins, X, y):
+    """XRM's rule: either twin's argmax is wrong (the odd inferred groups)."""
+    return infer_groups(y, twins.predict_proba_twins(X)) % 2 == 1
+
+
 def test_figure1_xrm_flips_and_cross_mistakes_find_the_minority():
     """Fast version (100 XRM epochs): flips and cross-mistakes = minority."""
     data = make_spurious_splits(1000, 1800, random_state=0, noise_std=0.5)
@@ -585,7 +594,7 @@ def test_figure1_xrm_flips_and_cross_mistakes_find_the_minority():
     assert held_out_right[~minority].mean() > 0.95
     assert held_out_right[minority].mean() < 0.2
     precision, recall = _precision_recall(
-        twins.cross_mistakes(X_valid, y_valid), _minority(groups_valid)
+        _cross_mistakes(twins, X_valid, y_valid), _minority(groups_valid)
     )
     assert precision >= 0.8 and recall >= 0.8
 
@@ -604,7 +613,7 @@ def test_figure1_mat_with_xrm_holdout_reaches_high_worst_group_accuracy():
     clf.fit(X, y, holdout_proba=proba)
     worst = _worst_group_accuracy(clf.predict(X_test), y_test, groups_test)
     precision, recall = _precision_recall(
-        twins.cross_mistakes(X_valid, y_valid), _minority(groups_valid)
+        _cross_mistakes(twins, X_valid, y_valid), _minority(groups_valid)
     )
     print(
         f"XRM {xrm_seconds:.1f}s flip rate {twins.xrm_flip_rate_:.3f}; MAT worst-group "

@@ -1,4 +1,4 @@
-"""Argument checks shared by the dataset modules."""
+"""Argument checks shared by the dataset modules: scikit-learn's constraints."""
 
 from __future__ import annotations
 
@@ -6,48 +6,35 @@ import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 __all__ = [
     "SPLITS",
-    "check_int",
-    "check_bool",
+    "FRACTION",
+    "NON_NEGATIVE",
+    "at_least",
     "check_fraction",
-    "check_nonneg",
     "as_random_state",
 ]
 
 # Names of the three splits, in the order of tuples of per-split values.
 SPLITS = ("train", "valid", "test")
 
-
-def check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
+#: A probability: a real number in [0, 1] (NaN refused).
+FRACTION = Interval(numbers.Real, 0, 1, closed="both")
+#: A finite non-negative real number.
+NON_NEGATIVE = Interval(numbers.Real, 0, np.inf, closed="left")
 
 
-def check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
+def at_least(minimum):
+    """The constraint of an integer ``>= minimum``."""
+    return Interval(numbers.Integral, minimum, None, closed="left")
 
 
-def check_fraction(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1]; got {value!r}.")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}.")
-    return float(value)
-
-
-def check_nonneg(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a non-negative number; got {value!r}.")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
-    return float(value)
+def check_fraction(value, name, caller):
+    """``value`` checked against :data:`FRACTION` the scikit-learn way."""
+    validate_parameter_constraints({name: [FRACTION]}, {name: value}, caller)
+    return value
 
 
 def as_random_state(random_state):

@@ -7,9 +7,9 @@ import numbers
 from typing import Literal
 
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_random_state, check_scalar
 
-from ._checks import SPLITS, check_bool, check_fraction
+from ._checks import SPLITS, check_fraction
 
 __all__ = [
     "make_colored_digits",
@@ -77,10 +77,10 @@ def _split_rng(random_state, index):
     return np.random.RandomState([int(random_state), index])
 
 
-def _per_split_fractions(value, name):
+def _per_split_fractions(value, name, caller):
     """Check a fraction or a triple of fractions; return the triple."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return (check_fraction(value, name),) * 3
+        return (check_fraction(value, name, caller),) * 3
     try:
         values = tuple(value)
     except TypeError:
@@ -90,7 +90,7 @@ def _per_split_fractions(value, name):
             f"{name} must be a fraction or a sequence of three fractions (train, "
             f"valid, test); got {value!r}."
         )
-    return tuple(check_fraction(v, name) for v in values)
+    return tuple(check_fraction(v, name, caller) for v in values)
 
 
 #: RGB colour of each class's channel in the image form of the coloured digits
@@ -246,8 +246,10 @@ def make_colored_digits(
     """
     index = _check_split(split)
     n_classes = _check_n_digit_classes(n_classes)
-    agreement = _per_split_fractions(color_agreement, "color_agreement")[index]
-    label_noise = check_fraction(label_noise, "label_noise")
+    agreement = _per_split_fractions(
+        color_agreement, "color_agreement", "make_colored_digits"
+    )[index]
+    label_noise = check_fraction(label_noise, "label_noise", "make_colored_digits")
     rng = _split_rng(random_state, index)
     images, digits = _digits_partition()[split]
     return _color_digits(
@@ -257,7 +259,7 @@ def make_colored_digits(
         agreement,
         label_noise,
         rng,
-        check_bool(as_images, "as_images"),
+        check_scalar(as_images, "as_images", (bool, np.bool_)),
     )
 
 
@@ -301,9 +303,13 @@ def make_colored_digits_splits(
     ((1000, 640), (397, 640), (400, 640))
     """
     n_classes = _check_n_digit_classes(n_classes)
-    as_images = check_bool(as_images, "as_images")
-    agreements = _per_split_fractions(color_agreement, "color_agreement")
-    label_noise = check_fraction(label_noise, "label_noise")
+    as_images = check_scalar(as_images, "as_images", (bool, np.bool_))
+    agreements = _per_split_fractions(
+        color_agreement, "color_agreement", "make_colored_digits_splits"
+    )
+    label_noise = check_fraction(
+        label_noise, "label_noise", "make_colored_digits_splits"
+    )
     parts = _digits_partition()
     data = Bunch()
     for index, (name, agreement) in enumerate(zip(SPLITS, agreements)):
@@ -313,5 +319,3 @@ def make_colored_digits_splits(
             images, digits, int(n_classes), agreement, label_noise, rng, as_images
         )
     return data
-
-

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, check_scalar
+from sklearn.utils._param_validation import validate_params
 
-from ._checks import (
-    SPLITS,
-    as_random_state,
-    check_fraction,
-    check_int,
-    check_nonneg,
-)
+from ._checks import FRACTION, NON_NEGATIVE, SPLITS, as_random_state, at_least
 
 __all__ = ["make_spurious_classification", "make_spurious_splits"]
 
 
+@validate_params(
+    {
+        "n_samples": [at_least(1)],
+        "n_features": [at_least(2)],
+        "n_classes": [at_least(2)],
+        "majority_fraction": [FRACTION],
+        "noise_std": [NON_NEGATIVE],
+        "core_std": [NON_NEGATIVE],
+        "spurious_scale": [NON_NEGATIVE],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_spurious_classification(
     n_samples: int = 1000,
     n_features: int = 1800,
@@ -86,14 +95,8 @@ def make_spurious_classification(
     >>> X.shape, sorted(set(groups.tolist()))
     ((200, 20), [0, 1, 2, 3])
     """
-    n_samples = check_int(n_samples, "n_samples", 1)
-    n_classes = check_int(n_classes, "n_classes", 2)
     signal_dims = 2 if n_classes == 2 else 2 * n_classes
-    n_features = check_int(n_features, "n_features", signal_dims)
-    majority_fraction = check_fraction(majority_fraction, "majority_fraction")
-    noise_std = check_nonneg(noise_std, "noise_std")
-    core_std = check_nonneg(core_std, "core_std")
-    spurious_scale = check_nonneg(spurious_scale, "spurious_scale")
+    check_scalar(n_features, "n_features", numbers.Integral, min_val=signal_dims)
     rng = as_random_state(random_state)
 
     y = rng.randint(n_classes, size=n_samples)
@@ -180,9 +183,6 @@ def make_spurious_splits(
                 random_state=seed,
                 **kwargs,
             )
-            for name, fraction, seed in zip(
-                SPLITS, fractions, seeds
-            )
+            for name, fraction, seed in zip(SPLITS, fractions, seeds)
         }
     )
-

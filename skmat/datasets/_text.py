@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
-from ._checks import as_random_state, check_fraction, check_int
+from ._checks import FRACTION, as_random_state, at_least
 
 __all__ = ["make_spurious_text", "TEXT_CORE_WORDS", "TEXT_MARKERS"]
 
@@ -18,6 +19,18 @@ TEXT_CORE_WORDS = (
 TEXT_MARKERS = ("honestly", "indeed")
 
 
+@validate_params(
+    {
+        "n_samples": [at_least(1)],
+        "majority_fraction": [FRACTION],
+        "label_noise": [FRACTION],
+        "marker_repeats": [at_least(1)],
+        "n_filler": [at_least(0)],
+        "vocabulary_size": [at_least(1)],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_spurious_text(
     n_samples: int = 1000,
     *,
@@ -77,12 +90,6 @@ def make_spurious_text(
     >>> len(texts), len(texts[0].split())
     (4, 11)
     """
-    n_samples = check_int(n_samples, "n_samples", 1)
-    majority_fraction = check_fraction(majority_fraction, "majority_fraction")
-    label_noise = check_fraction(label_noise, "label_noise")
-    n_filler = check_int(n_filler, "n_filler", 0)
-    vocabulary_size = check_int(vocabulary_size, "vocabulary_size", 1)
-    marker_repeats = check_int(marker_repeats, "marker_repeats", 1)
     rng = as_random_state(random_state)
 
     core_class = rng.randint(2, size=n_samples)

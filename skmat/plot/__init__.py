@@ -12,14 +12,18 @@ does.
   estimator, each estimator's worst group outlined;
 * :class:`GroupTrainingCurvesDisplay`: accuracy of each group over the epochs
   of a skorch net's training, recorded by
-  :class:`skmat.callbacks.GroupAccuracyCallback` (the paper's Figure 1 curves).
+  :class:`skmat.callbacks.GroupAccuracyCallback` (the paper's Figure 1 curves);
+* :class:`MemorizationDisplay`: a memorization diagnosis
+  (:class:`skmat.diagnosis.MemorizationDiagnosis`): in-sample against
+  held-out confidence of every example, accuracy per inferred group, the
+  transition matrix and the verdict.
 
 matplotlib is an optional dependency (``pip install skmat[plot]``); it is
 imported only when something is drawn.
 """
 
-from . import _bar_labels
 from ._group_accuracy import GroupAccuracyDisplay
+from ._memorization import MemorizationDisplay
 from ._training_curves import GroupTrainingCurvesDisplay
 from ._transition import TransitionMatrixDisplay
 
@@ -27,12 +31,5 @@ __all__ = [
     "TransitionMatrixDisplay",
     "GroupAccuracyDisplay",
     "GroupTrainingCurvesDisplay",
+    "MemorizationDisplay",
 ]
-
-
-def __getattr__(name):
-    # Unpickling a figure looks the label class up by name, here: the class says
-    # it is skmat.plot._BarValueLabel (see skmat/plot/_bar_labels.py).
-    if name == "_BarValueLabel":
-        return _bar_labels.bar_value_label_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

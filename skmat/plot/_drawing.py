@@ -40,3 +40,12 @@ def text_fits(fig, ax, fraction, text, size, margin=1.0):
     axes_pts = ax.get_position().width * fig.get_figwidth() * 72.0
     text_pts = 0.62 * FontProperties(size=size).get_size_in_points() * len(text)
     return text_pts <= margin * fraction * axes_pts
+
+
+def annotation_style(fig, ax, bar_fraction, sample):
+    """Font size and rotation that fit a value label above a bar of the figure
+    as it is sized now."""
+    for size in ("small", "x-small"):
+        if text_fits(fig, ax, bar_fraction, sample, size):
+            return size, 0
+    return "x-small", 90

@@ -10,8 +10,13 @@ from numpy.typing import ArrayLike
 
 from .._encoding import python_value
 from ..metrics import GroupAccuracyReport, group_accuracy_report
-from ._bar_labels import annotation_style, bar_value_label_class
-from ._drawing import check_matplotlib, figure_and_axes, group_label, text_fits
+from ._drawing import (
+    annotation_style,
+    check_matplotlib,
+    figure_and_axes,
+    group_label,
+    text_fits,
+)
 
 __all__ = ["GroupAccuracyDisplay"]
 
@@ -125,11 +130,11 @@ class GroupAccuracyDisplay:
         values_format : str, default=".2f"
             Format specification of the value annotations.
         include_values : bool, default=True
-            Whether to write each accuracy above its bar. Each value takes,
-            whenever the figure is drawn, the largest font size (upright, then
-            turned) that fits its bar's width, so neighbouring values never
-            overlap, even after the figure is resized; a value that fits in no
-            size is left out until the bars are wide enough.
+            Whether to write each accuracy above its bar
+            (:meth:`matplotlib.axes.Axes.bar_label`), in the largest font size
+            (upright, then turned) that fits the bars' width in the figure as
+            sized when ``plot`` runs: size the figure first (pass ``ax`` from
+            ``plt.subplots(figsize=...)``) rather than resizing it afterwards.
         bar_kw : dict, default=None
             Keyword arguments of ``ax.bar`` (for every estimator).
 
@@ -141,9 +146,6 @@ class GroupAccuracyDisplay:
         """
         plt = check_matplotlib("GroupAccuracyDisplay.plot")
         from matplotlib.patches import Patch
-        from matplotlib.transforms import IdentityTransform
-
-        label_class = bar_value_label_class()
 
         names = list(self.reports)
         groups, index = [], {}
@@ -193,21 +195,13 @@ class GroupAccuracyDisplay:
             self.bars_[name] = bars
             if not include_values:
                 continue
-            for j in range(n_groups):
-                if np.isnan(heights[j]):
-                    continue
-                label = label_class(
-                    format(heights[j], values_format),
-                    (offsets[j], heights[j]),
-                    bars[j],
-                    fontsize=fontsize,
-                    rotation=rotation,
-                    fontweight="bold" if j == worst else "normal",
-                )
-                # As Axes.annotate does: offsets in display units, no clipping.
-                label.set_transform(IdentityTransform())
-                self.text_[i, j] = ax.add_artist(label)
-                label.set_clip_on(False)
+            labels = ["" if np.isnan(h) else format(h, values_format) for h in heights]
+            texts = ax.bar_label(
+                bars, labels=labels, padding=2, fontsize=fontsize, rotation=rotation
+            )
+            texts[worst].set_fontweight("bold")
+            for j, text in enumerate(texts):
+                self.text_[i, j] = text if labels[j] else None
 
         tick_names, sizes = [], []
         for j, g in enumerate(groups):

@@ -334,9 +334,7 @@ class TransitionMatrixDisplay:
         if len(lookup) != len(labels):
             raise ValueError(f"labels has repeated entries: {labels!r}.")
         try:
-            y_index = np.array(
-                [lookup[python_value(v)] for v in y_true], dtype=np.intp
-            )
+            y_index = np.array([lookup[python_value(v)] for v in y_true], dtype=np.intp)
         except KeyError as exc:
             raise ValueError(
                 f"y_true contains label {exc.args[0]!r}, which is not in labels "
