@@ -40,7 +40,6 @@ _CRITERION = (
     "a criterion that gives no class logits is refused by design: the shift "
     "is added to logits (skmat._outputs.output_kind)"
 )
-_OBJECT_LABELS = "object-dtype labels of varying length are not served as a batch"
 _CHECKOUT = "reads a file relative to skorch's source checkout, not in its wheel"
 
 #: ``Class::test[param]`` -> why it fails for skmat's classes.
@@ -59,7 +58,6 @@ EXPECTED_TEST_FAILURES = {
     "TestNet::test_save_load_state_dict_file_with_history_optimizer_criterion": (
         _CRITERION
     ),
-    "TestNet::test_net_variable_label_lengths": _OBJECT_LABELS,
     "TestNet::test_load_cuda_params_to_cpu[f_params-net_cuda.pt]": _CHECKOUT,
     "TestNet::test_load_cuda_params_to_cpu[f_optimizer-optimizer_cuda.pt]": _CHECKOUT,
     "TestNet::test_pickle_load[False]": _CHECKOUT,
