@@ -89,8 +89,10 @@ __all__ = [
 CONFLICTING_MIN = 0.02
 #: Smallest ``lift`` (held-out accuracy on the conflicting examples of the nets
 #: trained with MAT's shift minus that of the nets trained plainly, on the same
-#: folds) for the verdict ``"shortcut"``. Measured by ``benchmarks/diagnosis.py``.
-LIFT_MIN = 0.15
+#: folds) for the verdict ``"shortcut"``. Measured by ``benchmarks/diagnosis.py``
+#: with cross-validation held-out models (the default route): it lies between
+#: the lifts of the problems without a shortcut and of those with one.
+LIFT_MIN = 0.11
 #: The verdicts of :func:`memorization_report`.
 VERDICTS = ("shortcut", "hard_or_mislabelled", "nothing", "unchecked")
 
@@ -845,6 +847,12 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
             classes=classes,
             temperature=self.temperature,
         )
+        if "xrm_" in held_out and report.verdict == "shortcut":
+            report.explanation += (
+                " With XRM held-out models, problems without a shortcut were "
+                "measured above LIFT_MIN too (benchmarks/diagnosis.py): confirm "
+                "with holdout='cv', the route the thresholds were set on."
+            )
         self.classes_ = classes
         self.estimator_ = net
         self.train_proba_ = train
