@@ -732,6 +732,7 @@ class MemorizationDiagnosis(MetaEstimatorMixin, BaseEstimator):
         self,
         X: ArrayLike,
         y: ArrayLike,
+        *,
         holdout_proba: ArrayLike | None = None,
         train_proba: ArrayLike | None = None,
     ) -> MemorizationDiagnosis:
