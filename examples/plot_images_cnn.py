@@ -43,7 +43,8 @@ for ax, i in zip(axes, shown):
     ax.imshow(X[i].transpose(1, 2, 0).clip(0, 1))
     ax.set_title(f"y={y[i]}\n{colour_names[groups[i] % 2]}", fontsize="small")
     ax.axis("off")
-print("training images per group:", dict(zip(group_names.tolist(), np.bincount(groups).tolist())))
+counts = dict(zip(group_names.tolist(), np.bincount(groups).tolist()))
+print("training images per group:", counts)
 
 # %%
 # The network
