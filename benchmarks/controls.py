@@ -440,10 +440,16 @@ def targets(summary, problems):
 def report(records, problems, rows, machine, minutes, command):
     summary = summarize(records)
     titles = {name: problem_title(name) for name in problems}
+    fits = sum(r["seconds"] for r in records) / 60
+    took = (
+        f"fits {fits:.1f} min"
+        if minutes is None or np.isnan(minutes)
+        else f"{minutes:.1f} min, of which fits {fits:.1f} min"
+    )
     out = [
         "# MAT on shortcut problems and on controls without one",
         "",
-        f"Command: `{command}` ({minutes:.1f} min). Machine: {machine}. Fits run one "
+        f"Command: `{command}` ({took}). Machine: {machine}. Fits run one "
         "at a time on one torch thread; fit / ERM is the median over seeds of the "
         "ratio to the ERM fit of the same problem and seed. Written by "
         "`benchmarks/controls.py`; raw records in `controls.json`.",
@@ -607,19 +613,16 @@ def main():
     command = "python benchmarks/controls.py" + (" --quick" if args.quick else "")
     if args.report_only:
         path = pathlib.Path(args.report_only)
+        # A results file keeps the machine and time of its run; raw JSON lines
+        # only have the fits' own times (the machine is this one's, now).
+        machine, minutes = machine_description(), None
         if path.suffix == ".jsonl":
             records = [json.loads(line) for line in path.open()]
         else:
-            records = json.loads(path.read_text())["records"]
-        write(
-            records,
-            problems,
-            list(rows),
-            machine_description(),
-            float("nan"),
-            command,
-            args.quick,
-        )
+            saved = json.loads(path.read_text())
+            records = saved["records"]
+            machine, minutes = saved["machine"], saved.get("minutes")
+        write(records, problems, list(rows), machine, minutes, command, args.quick)
         return
     out = pathlib.Path(args.out) if args.out else None
     records = []
