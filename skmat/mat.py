@@ -83,7 +83,7 @@ class MATClassifier(NetEstimator):
 
     With the defaults, the held-out probabilities come from XRM twins trained
     for a tenth of the network's epochs (``holdout="auto"``,
-    ``holdout_epochs=0.1``), and a fit costs about 1.1 to 1.5 plain trainings
+    ``holdout_epochs=0.1``), and a fit costs little more than one plain training
     (:doc:`/generated/results/controls`).
 
     Parameters
