@@ -42,7 +42,11 @@ from torch import nn
 from skmat import ERMClassifier, MATClassifier
 from skmat.datasets import make_colored_digits_splits
 from skmat.diagnosis import MemorizationDiagnosis
-from skmat.metrics import make_inferred_group_scorer, worst_group_accuracy
+from skmat.metrics import (
+    make_inferred_group_scorer,
+    mean_group_accuracy,
+    worst_group_accuracy,
+)
 from skmat.plot import GroupAccuracyDisplay, MemorizationDisplay
 
 data = make_colored_digits_splits(as_images=True, random_state=0)
@@ -188,8 +192,8 @@ print(f"MAT (holdout_epochs=None), in-sample: {on_conflicting(mat_full):.3f}")
 # %%
 # 4. Select without labels
 # ------------------------
-# Worst-group accuracy on the validation split, on groups inferred without
-# labels: :func:`~skmat.metrics.make_inferred_group_scorer` with
+# The mean of the group accuracies on the validation split, on groups
+# inferred without labels: :func:`~skmat.metrics.make_inferred_group_scorer` with
 # ``reference=mat_full`` lets the fitted full-budget MAT infer the validation
 # groups (its twins' cross-mistakes) once, for every candidate, so candidates
 # whose own held-out models differ are compared on the same groups. Each
@@ -197,10 +201,13 @@ print(f"MAT (holdout_epochs=None), in-sample: {on_conflicting(mat_full):.3f}")
 # (a :class:`~sklearn.model_selection.PredefinedSplit` over both, stacked).
 # ``refit=False``: nothing is retrained on the validation images.
 #
-# The criterion has a documented weakness: the inferred conflicting groups
-# hold the mislabelled and hard images too, and a candidate that fits label
-# noise scores *higher* on them. The plain validation accuracy is printed
-# beside it, to be read together.
+# Why the mean and not the worst inferred group (the paper's criterion): the
+# inferred conflicting groups hold the mislabelled and hard images too, and a
+# candidate is right on those exactly where it departs from the reference. A
+# worse model that departs at random gains there what it loses on the agreeing
+# groups: the worst group rewards that, the mean does not move
+# (``benchmarks/results/selection.md`` measures both). Both are printed, with
+# the plain validation accuracy, to be read together.
 
 X_all, y_all = np.concatenate([X, X_val]), np.r_[y, y_val]
 split = PredefinedSplit(np.r_[np.full(len(y), -1), np.zeros(len(y_val))])
@@ -208,7 +215,8 @@ search = GridSearchCV(
     MATClassifier(net, random_state=0),
     {"temperature": [0.01, 0.1, 1.0], "holdout_epochs": [0.1, None]},
     scoring={
-        "inferred": make_inferred_group_scorer(reference=mat_full),
+        "inferred": make_inferred_group_scorer("mean_group", reference=mat_full),
+        "worst": make_inferred_group_scorer("worst_group", reference=mat_full),
         "accuracy": "accuracy",
     },
     refit=False,
@@ -216,39 +224,45 @@ search = GridSearchCV(
 ).fit(X_all, y_all)
 
 results = search.cv_results_
-for params, inferred, accuracy in zip(
+for params, inferred, worst, accuracy in zip(
     results["params"],
     results["mean_test_inferred"],
+    results["mean_test_worst"],
     results["mean_test_accuracy"],
 ):
-    print(params, f"inferred worst group {inferred:.3f}, accuracy {accuracy:.3f}")
+    print(
+        params,
+        f"inferred groups: mean {inferred:.3f}, worst {worst:.3f}; "
+        f"accuracy {accuracy:.3f}",
+    )
 # The best inferred score; ties go to the higher validation accuracy.
 ranking = list(zip(results["mean_test_inferred"], results["mean_test_accuracy"]))
 chosen = results["params"][max(range(len(ranking)), key=ranking.__getitem__)]
 print("chosen:", chosen)
 
 # %%
-# The short budget at the default temperature (0.1), and at 1.0, scores near
-# zero on the inferred groups: the default fit's failure, seen again without
-# any label. At temperature 0.01 the short budget does as well as the whole
-# one: the twins' argmax after 2 epochs already follows the colour, and a
-# sharper temperature trusts the argmax rather than their still hesitant
-# probabilities. With the whole budget every temperature scores the same.
-# Here the best inferred scores go with the best validation accuracies, so
-# the criterion did not reward a candidate that fits noise; where a candidate
-# wins on the inferred groups with an accuracy below ERM's, suspect it does.
-# The chosen setting is fitted on the training split.
+# The short budget at the default temperature (0.1), and at 1.0, scores what ERM scores
+# on the inferred groups (a mean near 0.5: right on the agreeing groups, wrong on the
+# conflicting ones; a worst group near zero): the default fit's failure, seen again
+# without any label. At temperature 0.01 the short budget does as well as the whole one:
+# the twins' argmax after 2 epochs already follows the colour, and a sharper temperature
+# trusts the argmax rather than their still hesitant probabilities. With the whole
+# budget every temperature scores the same. Here the best inferred scores go with the
+# best validation accuracies, so the criterion did not reward a candidate that fits
+# noise; where a candidate wins on the inferred groups with an accuracy below ERM's,
+# suspect it does. The chosen setting is fitted on the training split.
 
 best = MATClassifier(net, random_state=0).set_params(**chosen).fit(X, y)
 
 # %%
 # 5. Compare with ERM on the validation split
 # -------------------------------------------
-# Accuracy and the worst inferred group (the reference's groups again). Here
+# Accuracy and the inferred groups' mean and worst accuracy (the reference's
+# groups again). Here
 # the colour agrees with the label on half of the validation images, so plain
 # accuracy already shows the shortcut's cost; on a validation split drawn like
 # your training data the shortcut still holds there and accuracy rewards it:
-# read the worst inferred group.
+# read the inferred groups first.
 
 inferred_val = mat_full.infer_groups(X_val, y_val)
 print("inferred groups (2 * label + conflicting):", np.bincount(inferred_val))
@@ -256,8 +270,12 @@ print("inferred groups (2 * label + conflicting):", np.bincount(inferred_val))
 
 def scores(clf):
     y_pred = clf.predict(X_val)
+    mean = mean_group_accuracy(y_val, y_pred, groups=inferred_val)
     worst = worst_group_accuracy(y_val, y_pred, groups=inferred_val)
-    return f"accuracy {np.mean(y_pred == y_val):.3f}, worst inferred group {worst:.3f}"
+    return (
+        f"accuracy {np.mean(y_pred == y_val):.3f}, inferred groups: "
+        f"mean {mean:.3f}, worst {worst:.3f}"
+    )
 
 
 for name, clf in [("ERM", erm), ("MAT (defaults)", mat), ("MAT (chosen)", best)]:
@@ -267,8 +285,8 @@ for name, clf in [("ERM", erm), ("MAT (defaults)", mat), ("MAT (chosen)", best)]
 # 6. Report
 # ---------
 # What to write down: the verdict and its evidence, the transition matrix and
-# the guard of the model you keep, its accuracy and worst inferred group against
-# ERM's, and the cost in trainings and time.
+# the guard of the model you keep, its accuracy and inferred-group scores
+# against ERM's, and the cost in trainings and time.
 
 
 print(f"verdict: {diagnosis.verdict_} (lift {diagnosis.report_.lift:.2f})")

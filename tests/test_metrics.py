@@ -1216,8 +1216,8 @@ def test_inferred_group_scorer_with_a_reference_scores_every_candidate_alike():
             ),
         ]
     groups = reference.infer_groups(X_val, y_val)
-    alike = make_inferred_group_scorer(reference=reference)
-    own = make_inferred_group_scorer()
+    alike = make_inferred_group_scorer("worst_group", reference=reference)
+    own = make_inferred_group_scorer("worst_group")
     for candidate in candidates:
         y_pred = candidate.predict(X_val)
         assert alike(candidate, X_val, y_val) == worst_group_accuracy(
@@ -1241,3 +1241,53 @@ def test_inferred_group_scorer_refuses_a_reference_without_infer_groups():
 
     with pytest.raises(TypeError, match="reference to have an infer_groups"):
         make_inferred_group_scorer(reference=LogisticRegression())
+
+
+def test_mean_inferred_group_does_not_reward_departing_from_the_reference_at_random():
+    # On data without a shortcut the inferred conflicting rows are those the
+    # reference gets wrong (mislabelled or hard ones). A candidate that departs
+    # from the reference on a share of rows regardless of the group (a worse
+    # model, not a better one) is right on that share of conflicting rows and
+    # wrong on that share of agreeing rows. The worst inferred group rewards the
+    # trade; the mean of the groups does not move.
+    from skmat.metrics import make_inferred_group_scorer
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 1000)
+    reference_pred = y.copy()
+    reference_pred[::10] ^= 1  # the reference is wrong on a tenth of the rows
+
+    class Reference:
+        def infer_groups(self, X, y_eval):
+            return infer_groups(y_eval, reference_pred)
+
+    class Fixed:
+        def __init__(self, pred):
+            self.pred = pred
+
+        def predict(self, X):
+            return self.pred
+
+    groups = infer_groups(y, reference_pred)
+    departing = reference_pred.copy()
+    for g in np.unique(groups):  # exactly 30% of every inferred group
+        rows = np.flatnonzero(groups == g)
+        departing[rows[: int(0.3 * len(rows))]] ^= 1
+    X = np.zeros((len(y), 1))
+    worst = make_inferred_group_scorer("worst_group", reference=Reference())
+    mean = make_inferred_group_scorer("mean_group", reference=Reference())
+    assert worst(Fixed(reference_pred), X, y) == 0.0
+    assert worst(Fixed(departing), X, y) == pytest.approx(0.3, abs=0.02)
+    assert mean(Fixed(reference_pred), X, y) == pytest.approx(0.5)
+    assert mean(Fixed(departing), X, y) == pytest.approx(0.5, abs=0.01)
+    # A candidate that gets conflicting rows right without losing agreeing ones
+    # (what undoing a shortcut does) gains on both criteria.
+    learned = reference_pred.copy()
+    conflicting = np.flatnonzero(groups % 2 == 1)
+    learned[conflicting[: len(conflicting) // 2]] ^= 1
+    assert mean(Fixed(learned), X, y) == pytest.approx(0.75, abs=0.01)
+    assert worst(Fixed(learned), X, y) == pytest.approx(0.5, abs=0.05)
+    # The default metric is the mean of the groups.
+    assert make_inferred_group_scorer(reference=Reference())(
+        Fixed(departing), X, y
+    ) == mean(Fixed(departing), X, y)
