@@ -658,7 +658,7 @@ class MATClassifier(NetEstimator):
         grow the conflicting set with every extra fold.
 
         Use it on validation data for model selection with no group labels
-        (:data:`skmat.metrics.inferred_worst_group_scorer`).
+        (:data:`skmat.metrics.inferred_mean_group_scorer`).
 
         Parameters
         ----------

@@ -22,7 +22,7 @@ classify worst, or by the mean of the group accuracies.
   :class:`~sklearn.model_selection.GridSearchCV` and
   :func:`~sklearn.model_selection.cross_validate` that receive the true groups
   through scikit-learn's metadata routing;
-  :func:`make_inferred_group_scorer` (and :data:`inferred_worst_group_scorer`)
+  :func:`make_inferred_group_scorer` (and :data:`inferred_mean_group_scorer`)
   gives scorers that need nothing beyond ``X`` and ``y``: they ask the fitted
   estimator to infer the groups (``estimator.infer_groups(X, y)``, which
   :class:`skmat.MATClassifier` provides); :data:`worst_class_scorer` needs no

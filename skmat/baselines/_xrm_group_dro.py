@@ -31,7 +31,7 @@ class XRMGroupDROClassifier(GroupDROClassifier):
     selection): ``unsplit_classes_`` names those classes, empty otherwise (on a
     problem without a shortcut that is expected: there is nothing to split).
     :meth:`infer_groups` infers the groups of new labelled data from the
-    twins' cross-mistakes, so :data:`skmat.metrics.inferred_worst_group_scorer`
+    twins' cross-mistakes, so :data:`skmat.metrics.inferred_mean_group_scorer`
     selects models without group labels.
 
     Parameters
