@@ -361,6 +361,63 @@ def summarize(records):
     return out
 
 
+README_ROWS = {
+    "ERM": "ERM",
+    "Logit adjustment (class prior)": "logit adjustment",
+    DEFAULT_ROW: "MAT defaults",
+    "MAT (XRM, full budget)": "MAT, XRM full budget",
+}
+README_TITLES = {
+    "figure1": "Figure 1 problem",
+    "digits": "coloured digits, MLP",
+    "images": "coloured digits images, CNN",
+    "text": "keyword text",
+    "digits10": "handwritten digits, 10 classes",
+    "classification": "`make_classification`, 5% label noise",
+    "imbalanced": "10 imbalanced classes",
+    "figure1_clean": "Figure 1, nothing to memorize",
+    "figure1_partial": "Figure 1, partial shortcut",
+    "breast_cancer": "breast cancer (real)",
+}
+
+
+def readme_table(records):
+    """The README's summary table (markdown lines): per problem the score of
+    each row of README_ROWS, mean over seeds (worst group where the problem
+    has groups and something to get wrong, balanced accuracy with accuracy in
+    brackets on the imbalanced classes, accuracy elsewhere), and the defaults'
+    median fit / ERM."""
+    summary = summarize(records)
+    problems = list(dict.fromkeys(r["problem"] for r in records))
+    lines = [
+        "| problem | score | " + " | ".join(README_ROWS.values()) + " | "
+        "MAT defaults fit / ERM |",
+        "|---|---|" + "---|" * (len(README_ROWS) + 1),
+    ]
+    for name in problems:
+        erm = summary[(name, "ERM")]
+        if name == "imbalanced":
+            metric, label = "balanced", "balanced (accuracy)"
+        elif "worst_group" in erm and name != "figure1_clean":
+            metric, label = "worst_group", "worst group"
+        else:
+            metric, label = "accuracy", "accuracy"
+        cells = []
+        for row in README_ROWS:
+            entry = summary[(name, row)]
+            cell = f"{np.mean(entry[metric]):.3f}"
+            if name == "imbalanced":
+                cell += f" ({np.mean(entry['accuracy']):.3f})"
+            cells.append(cell)
+        ratio = np.median(summary[(name, DEFAULT_ROW)]["ratio"])
+        lines.append(
+            f"| {README_TITLES.get(name, name)} | {label} | "
+            + " | ".join(cells)
+            + f" | {ratio:.2f} |"
+        )
+    return lines
+
+
 def table1_best_mat(path=RESULTS / "table1.json"):
     """Per problem, the best MAT row of table1.md's protocol (b): (mean, std) of
     its worst-group test accuracy over the seeds."""
@@ -529,6 +586,7 @@ def guard_section(records):
     for r in records:
         if "guard" in r:
             grouped.setdefault((r["problem"], r["row"]), []).append(r["guard"])
+
     def mean(guards, key):
         values = [g[key] for g in guards if key in g]
         return f"{np.mean(values):.3f}" if values else "-"
@@ -660,6 +718,8 @@ def write(records, problems, rows, machine, minutes, command, quick):
     )
     figure(records, problems, folder / "controls.png")
     print(f"wrote {folder / 'controls.md'}, controls.json, controls.png")
+    if not quick:  # README.md carries this table (tests/test_readme.py checks it)
+        print("README table:", *readme_table(records), sep="\n")
 
 
 if __name__ == "__main__":

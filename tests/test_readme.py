@@ -61,3 +61,22 @@ def test_readme_pins_are_the_extras_pins():
     for name, extra in extras_pins().items():
         assert extra == pins, name
     assert dict(PIN.findall(demo)) == {"torch": pins["torch"]}
+
+
+def test_readme_controls_table_is_the_committed_results():
+    # The README's summary of benchmarks/results/controls.md is drawn from the
+    # committed raw records by the benchmark's own function: a re-run that
+    # changes a number without updating the README fails here.
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import controls
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    records = json.loads(
+        (ROOT / "benchmarks" / "results" / "controls.json").read_text()
+    )["records"]
+    table = "\n".join(controls.readme_table(records))
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8"), table
