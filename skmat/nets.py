@@ -165,9 +165,14 @@ class EpochHistory(History):
     for ``history[-1]``, which skorch itself reads for every value it records
     (``record``, ``record_batch``, ``new_batch``): about ten times per epoch.
     Here an integer index reads the list directly; the result is the same
-    object, so everything recorded, read, pickled or saved is skorch's. Other
-    indices (``history[:, "train_loss"]``) take skorch's path. skmat's nets use
-    it as their history (:meth:`RowDataMixin.initialize_history`).
+    object, so everything recorded, read, pickled or saved is skorch's. An index
+    that starts with one epoch (``history[-1, "batches", :, "train_loss"]``,
+    read by skorch's scoring callbacks every epoch; ``history[-1,
+    "valid_loss"]``, read by ``EarlyStopping``) is resolved by skorch's own
+    path on that epoch alone, not on a copy of the whole history: the same
+    values and the same errors, in time that does not grow with the epochs.
+    Other indices (``history[:, "train_loss"]``) take skorch's path. skmat's
+    nets use it as their history (:meth:`RowDataMixin.initialize_history`).
 
     Examples
     --------
@@ -176,11 +181,16 @@ class EpochHistory(History):
     >>> history.new_epoch(); history.record("train_loss", 0.5)
     >>> history[-1]["train_loss"], history[:, "train_loss"]
     (0.5, [0.5])
+    >>> history[-1, "train_loss"]
+    0.5
     """
 
     def __getitem__(self, i):
         if type(i) is int:
             return list.__getitem__(self, i)
+        if type(i) is tuple and i and type(i[0]) is int:
+            epoch = list.__getitem__(self, i[0])  # IndexError as skorch's
+            return History([epoch])[(0, *i[1:])]
         return super().__getitem__(i)
 
 

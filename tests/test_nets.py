@@ -174,3 +174,59 @@ def test_memmap_is_read_in_place(tmp_path):
     assert shared.data_ptr() == images.ctypes.data  # no copy of the file's pages
     batch = gather_rows(shared, torch.tensor([4, 1]))
     np.testing.assert_array_equal(batch.numpy(), images[[4, 1]])
+
+
+def test_epoch_history_resolves_every_index_as_skorch_does():
+    # skmat's history reads one epoch without copying the whole history; every
+    # index must give skorch's value, or skorch's error with its message.
+    from skorch.history import History
+
+    from skmat.nets import EpochHistory
+
+    def build(cls):
+        history = cls()
+        for epoch in range(3):
+            history.new_epoch()
+            history.record("train_loss", 1.0 / (epoch + 1))
+            if epoch:
+                history.record("valid_loss", float(epoch))
+            for size in (4, 2):
+                history.new_batch()
+                history.record_batch("train_loss", float(size + epoch))
+                history.record_batch("train_batch_size", size)
+        return history
+
+    ours, skorchs = build(EpochHistory), build(History)
+    indices = [
+        -1,
+        0,
+        2,
+        3,
+        -4,
+        (-1,),
+        (0, "train_loss"),
+        (-1, "valid_loss"),
+        (0, "valid_loss"),
+        (-1, "batches"),
+        (-1, "batches", 0),
+        (-1, "batches", -1, "train_loss"),
+        (-1, "batches", slice(None), "train_loss"),
+        (-1, "batches", slice(None), ["train_batch_size", "train_loss"]),
+        (-1, "batches", slice(None), "valid_loss"),
+        (1, ["train_loss", "valid_loss"]),
+        (0, ("train_loss", "valid_loss")),
+        (-1, "train_loss", 0),
+        (-1, "batches", 0, "train_loss", 1),
+        (slice(None), "train_loss"),
+        (slice(None), "valid_loss"),
+        (slice(None), "batches", -1, "train_loss"),
+    ]
+    for index in indices:
+        try:
+            expected = skorchs[index]
+        except Exception as error:  # noqa: BLE001 - compared below
+            with pytest.raises(type(error)) as raised:
+                ours[index]
+            assert str(raised.value) == str(error), index
+        else:
+            assert ours[index] == expected, index
