@@ -382,11 +382,10 @@ README_TITLES = {
 
 
 def readme_table(records):
-    """The README's summary table (markdown lines): per problem the score of
-    each row of README_ROWS, mean over seeds (worst group where the problem
-    has groups and something to get wrong, balanced accuracy with accuracy in
-    brackets on the imbalanced classes, accuracy elsewhere), and the defaults'
-    median fit / ERM."""
+    """The README's summary table (markdown lines): per problem the score it
+    is judged by (:func:`primary_metric`; on the imbalanced classes with the
+    accuracy in brackets) of each row of README_ROWS, mean over seeds, and the
+    defaults' median fit / ERM."""
     summary = summarize(records)
     problems = list(dict.fromkeys(r["problem"] for r in records))
     lines = [
@@ -395,13 +394,10 @@ def readme_table(records):
         "|---|---|" + "---|" * (len(README_ROWS) + 1),
     ]
     for name in problems:
-        erm = summary[(name, "ERM")]
-        if name == "imbalanced":
-            metric, label = "balanced", "balanced (accuracy)"
-        elif "worst_group" in erm and name != "figure1_clean":
-            metric, label = "worst_group", "worst group"
-        else:
-            metric, label = "accuracy", "accuracy"
+        metric = primary_metric(name)
+        label = {"worst_group": "worst group", "balanced": "balanced (accuracy)"}.get(
+            metric, metric
+        )
         cells = []
         for row in README_ROWS:
             entry = summary[(name, row)]
