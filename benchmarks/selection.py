@@ -253,11 +253,11 @@ def report(records, machine, minutes, command):
 
 
 def problem_kind(name):
-    return (
-        "shortcut"
-        if name in ("figure1", "digits", "images", "text")
-        else ("partial shortcut" if name == "figure1_partial" else "no shortcut")
-    )
+    import controls
+
+    if name in controls.SHORTCUT:
+        return "shortcut"
+    return "partial shortcut" if name == "figure1_partial" else "no shortcut"
 
 
 def write(records, machine, minutes, command, quick):
