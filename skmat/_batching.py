@@ -14,15 +14,17 @@ at once instead of one ``__getitem__`` and a collate per row: a contiguous run
 of rows (a whole unshuffled set, an unshuffled batch) as views of the data, no
 copy (:func:`skmat._inputs.batch_rows`); other rows with one gather
 (:func:`skmat._inputs.gather_rows`), kept for the next request of the same rows
-(a full batch of a fold is gathered once, not once per epoch). Floats become
-float32, sparse rows are densified a batch at a time. As torch's
-``Dataset.__getitems__`` contract asks, it returns one sample per index: a
-:class:`GatheredBatch`, a sequence whose items are the rows, which the data
-loader's collate function (:class:`RowDataCollate`, set by the net for its
-iterators) takes whole. Anything else (a custom ``Dataset``, a
-``SliceDataset``, labels that are objects, a custom ``collate_fn``) goes through
-the net's own data path row by row, with ``iterator_train__num_workers`` as in
-skorch.
+(a full batch of a fold is gathered once, not once per epoch; a whole set's
+views are made once too). Floats become float32, sparse rows are densified a
+batch at a time. As torch's ``Dataset.__getitems__`` contract asks, it
+returns one sample per index: a :class:`GatheredBatch`, a sequence whose items
+are the rows, which the data loader's collate function
+(:class:`RowDataCollate`, set by the net for its iterators) takes whole.
+Anything else (a custom ``Dataset``, a ``SliceDataset``, labels that are
+objects, a custom ``collate_fn``) goes through the net's own data path row by
+row, with ``iterator_train__num_workers`` as in skorch. A plain data loader
+whose one batch is the whole set in order (full-batch training) is not run at
+all: the net hands that batch over directly (:func:`whole_set_batches`).
 
 Rows served as views are the training data itself: the net's steps check that
 nothing changed them in place (:func:`check_views_unchanged`).
@@ -38,7 +40,13 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import unpack_data
 from skorch.utils import params_for
-from torch.utils.data import DataLoader, default_collate, get_worker_info
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    SequentialSampler,
+    default_collate,
+    get_worker_info,
+)
 
 from ._inputs import (
     as_gatherable,
@@ -53,11 +61,13 @@ __all__ = [
     "GatheredBatch",
     "RowDataset",
     "RowDataCollate",
+    "WholeSetBatches",
     "check_views_unchanged",
     "serves_by_gather",
     "strip_row_data",
     "user_overrides",
     "views_in",
+    "whole_set_batches",
 ]
 
 # Set on the tensors of a batch served as views of the data (not copies).
@@ -186,6 +196,7 @@ class RowDataset(torch.utils.data.Dataset):
             self._y = None if y is None else torch.as_tensor(y)
             self._kept = None  # (indices, batch, versions) of the last gather
             self._run = None
+            self._views = None  # (slice, batch) of the last run served as views
 
     def __len__(self):
         return len(self.dataset)
@@ -200,6 +211,7 @@ class RowDataset(torch.utils.data.Dataset):
         state = dict(vars(self))
         state["_kept"] = None  # a worker process starts without the kept batch
         state["_run"] = None
+        state["_views"] = None
         return state
 
     def __getitems__(self, indices):
@@ -215,8 +227,12 @@ class RowDataset(torch.utils.data.Dataset):
         in_worker = get_worker_info() is not None
         if isinstance(rows, slice):
             if self._share and not in_worker:
+                views = self._views  # the same run again (a full batch)
+                if views is not None and views[0] == rows:
+                    return GatheredBatch(views[1], rows.stop - rows.start)
                 batch = self._batch(rows)
-                mark_views(batch)
+                if mark_views(batch):  # views only (no float32 copy): kept
+                    self._views = (rows, batch)
                 return GatheredBatch(batch, rows.stop - rows.start)
             # Copied: a worker sends its batch to the main process (a view
             # would send the whole array), and a memmap's pages stay unshared.
@@ -265,10 +281,16 @@ def _tensors(batch):
 
 def mark_views(batch):
     """Mark the tensors of a batch that are views of the data (not the
-    float32 copy of a float64 array's rows)."""
-    for tensor in _tensors(batch):
+    float32 copy of a float64 array's rows); whether all of them are.
+
+    A batch of views only may serve the same rows again: it follows the data,
+    and a step that changed it in place raises (:func:`check_views_unchanged`).
+    """
+    tensors = _tensors(batch)
+    for tensor in tensors:
         if tensor._base is not None:
             setattr(tensor, _VIEW_MARK, True)
+    return all(tensor._base is not None for tensor in tensors)
 
 
 def views_in(batch):
@@ -424,3 +446,111 @@ def strip_row_data(batch):
         if isinstance(x, RowBatch):
             return (x.x, y), x.row_data
     return batch, {}
+
+
+class WholeSetBatches:
+    """The batches of a data loader whose one batch is its whole dataset, in order.
+
+    A full-batch net (``batch_size=-1``, no shuffling) asks its data loader for
+    one batch per epoch, the rows ``0 .. n - 1``. torch's ``DataLoader`` builds
+    an iterator, a sampler pass and a fetcher for it every epoch, which on a
+    small full-batch problem (a linear head, the paper's Figure 1) costs as
+    much as a tenth of the training step. This serves the same batch directly:
+    the loader's own dataset asked for the same rows (``__getitems__``, a
+    :class:`RowDataset`'s views of the data) and the loader's own collate
+    function, after drawing from the loader's generator what each of its
+    iterators draws (its workers' base seed), so that the random numbers the
+    training uses (dropout, a later shuffle) are the ones the ``DataLoader``
+    would give. :func:`whole_set_batches` makes one only for a plain
+    ``DataLoader`` in exactly that configuration; its attributes are the
+    loader's.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        The loader, as the net's ``get_iterator`` made it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> from torch.utils.data import DataLoader
+    >>> from skmat._batching import RowDataCollate, RowDataset, whole_set_batches
+    >>> data = RowDataset(Dataset(np.eye(3, dtype=np.float32), np.arange(3)), {},
+    ...                   gather=True)
+    >>> batches = whole_set_batches(DataLoader(data, batch_size=3,
+    ...                                        collate_fn=RowDataCollate()))
+    >>> type(batches).__name__, len(batches), batches.batch_size
+    ('WholeSetBatches', 1, 3)
+    >>> [(x.shape, y.tolist()) for x, y in batches]
+    [(torch.Size([3, 3]), [0, 1, 2])]
+    """
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __len__(self):
+        return 1
+
+    def __iter__(self):
+        loader = self.loader
+        # What torch's DataLoader iterator draws when it starts (even without
+        # workers): the same draw keeps the training's random stream its own.
+        torch.empty((), dtype=torch.int64).random_(generator=loader.generator)
+        rows = range(len(loader.dataset))
+        return iter((loader.collate_fn(loader.dataset.__getitems__(rows)),))
+
+    def __getattr__(self, name):
+        if name == "loader":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.loader, name)
+
+
+def whole_set_batches(loader):
+    """``loader``'s batches as :class:`WholeSetBatches` where its one batch is
+    its whole dataset in order; otherwise ``loader`` itself.
+
+    That is a plain ``DataLoader`` (not a subclass) over a :class:`RowDataset`
+    on the fast path, with a sequential sampler in batches of at least the
+    whole set (``batch_size=-1``; ``drop_last`` only when the batch is exactly
+    the set), the net's collate function (:class:`RowDataCollate`), no worker
+    processes and no pinned memory. Everything else (shuffling, mini-batches,
+    workers, a sampler or a loader class of the user's) is the loader's own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> from torch.utils.data import DataLoader
+    >>> from skmat._batching import RowDataCollate, RowDataset, whole_set_batches
+    >>> data = RowDataset(Dataset(np.eye(4, dtype=np.float32), np.arange(4)), {},
+    ...                   gather=True)
+    >>> collate = RowDataCollate()
+    >>> type(whole_set_batches(DataLoader(data, 4, collate_fn=collate))).__name__
+    'WholeSetBatches'
+    >>> type(whole_set_batches(DataLoader(data, 2, collate_fn=collate))).__name__
+    'DataLoader'
+    >>> shuffled = DataLoader(data, 4, shuffle=True, collate_fn=collate)
+    >>> type(whole_set_batches(shuffled)).__name__
+    'DataLoader'
+    """
+    if type(loader) is not DataLoader:
+        return loader
+    dataset, size = loader.dataset, loader.batch_size
+    if not (isinstance(dataset, RowDataset) and dataset.gather):
+        return loader
+    n = len(dataset)
+    one_batch = (
+        size is not None
+        and n > 0
+        and (size == n or (size > n and not loader.drop_last))
+        and type(loader.sampler) is SequentialSampler
+        and type(loader.batch_sampler) is BatchSampler
+        and loader.batch_sampler.sampler is loader.sampler
+    )
+    plain = (
+        loader.num_workers == 0
+        and not loader.pin_memory
+        and isinstance(loader.collate_fn, RowDataCollate)
+    )
+    return WholeSetBatches(loader) if one_batch and plain else loader

@@ -45,6 +45,7 @@ from ._batching import (
     strip_row_data,
     user_overrides,
     views_in,
+    whole_set_batches,
 )
 from ._checks import InterruptTrackingMixin
 from ._inputs import to_float32
@@ -376,6 +377,18 @@ class RowDataMixin(InterruptTrackingMixin):
                 params.get("collate_fn", torch.utils.data.default_collate)
             )
         return params
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's ``get_iterator``; a data loader whose one batch is the whole
+        dataset in order (full-batch training without shuffling) hands that
+        batch over directly (:func:`skmat._batching.whole_set_batches`): the
+        same batch and random stream, without a loader pass per epoch. Not when
+        a class of the user's or a mixin (skorch's ``AccelerateMixin``) changes
+        ``get_iterator``: its loader is used as it made it."""
+        iterator = super().get_iterator(dataset, training=training)
+        if type(self).get_iterator is not RowDataMixin.get_iterator:
+            return iterator
+        return whole_set_batches(iterator)
 
     def _step_without_row_data(self, step, batch, **fit_params):
         channel = self._channel()

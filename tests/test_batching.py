@@ -14,7 +14,7 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, StackDataset, Subset, default_collate
 
 from skmat import ERMClassifier, MATClassifier
-from skmat._batching import GatheredBatch, RowDataset
+from skmat._batching import GatheredBatch, RowDataset, WholeSetBatches
 from skmat.datasets import make_spurious_classification
 from skmat.nets import MATNeuralNetClassifier, QuietPrintLog
 
@@ -123,6 +123,75 @@ def test_views_and_gathers_train_the_same_net():
     ).fit(X32, Y)
     for a, b in zip(views.module_.parameters(), rows.module_.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+class DropoutLinear(torch.nn.Module):
+    """A linear layer behind dropout: random numbers at every training step."""
+
+    def __init__(self):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(0.5)
+        self.linear = torch.nn.Linear(5, 2)
+
+    def forward(self, X):
+        return self.linear(self.dropout(X))
+
+
+def test_a_full_batch_is_served_directly_with_the_data_loader_s_random_stream():
+    # Full-batch training hands its one batch over without a DataLoader pass
+    # per epoch, drawing what the DataLoader's iterator draws: with dropout the
+    # net is skorch's own, bit for bit, and the random stream goes on the same.
+    params = dict(
+        module=DropoutLinear,
+        criterion=torch.nn.CrossEntropyLoss,
+        lr=0.1,
+        max_epochs=5,
+        batch_size=-1,
+        train_split=None,
+        verbose=0,
+    )
+    torch.manual_seed(0)
+    ours = MATNeuralNetClassifier(**params).fit(X32, Y)
+    ours_proba, ours_next = ours.predict_proba(X32), torch.rand(3)
+    torch.manual_seed(0)
+    theirs = NeuralNetClassifier(**params).fit(X32, Y)
+    theirs_proba, theirs_next = theirs.predict_proba(X32), torch.rand(3)
+    for a, b in zip(ours.module_.parameters(), theirs.module_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    np.testing.assert_array_equal(ours_proba, theirs_proba)
+    torch.testing.assert_close(ours_next, theirs_next, rtol=0, atol=0)
+    dataset = ours.get_dataset(X32, Y)
+    for training in (True, False):
+        batches = ours.get_iterator(dataset, training=training)
+        assert type(batches) is WholeSetBatches and len(batches) == 1
+        (x, y), *more = batches
+        assert not more and x.data_ptr() == X32.ctypes.data  # a view of X
+        assert batches.batch_size == 64  # the loader's attributes
+
+
+class OwnIterator(MATNeuralNetClassifier):
+    """A user's net that changes how batches are made."""
+
+    def get_iterator(self, dataset, training=False):
+        return super().get_iterator(dataset, training=training)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        _net(batch_size=32),
+        _net(iterator_train__shuffle=True),
+        _net(iterator_train__drop_last=True, iterator_train__batch_size=100),
+        _net(iterator_train__collate_fn=default_collate),
+        OwnIterator(**_net().get_params()),
+    ],
+    ids=["mini-batches", "shuffled", "drop-last", "user-collate", "user-iterator"],
+)
+def test_every_other_loader_is_the_nets_own(net):
+    net.initialize()
+    loader = net.get_iterator(net.get_dataset(X32, Y), training=True)
+    assert type(loader) is DataLoader
+    assert len(list(loader)) == len(loader)  # 0 batches when drop_last drops all
 
 
 # ------------------------------------------------ torch's __getitems__ contract
