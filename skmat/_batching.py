@@ -44,6 +44,7 @@ from torch.utils.data import (
     BatchSampler,
     DataLoader,
     SequentialSampler,
+    Subset,
     default_collate,
     get_worker_info,
 )
@@ -511,7 +512,8 @@ def whole_set_batches(loader):
     its whole dataset in order; otherwise ``loader`` itself.
 
     That is a plain ``DataLoader`` (not a subclass) over a :class:`RowDataset`
-    on the fast path, with a sequential sampler in batches of at least the
+    on the fast path or a ``Subset`` of one (a fold, a validation split),
+    with a sequential sampler in batches of at least the
     whole set (``batch_size=-1``; ``drop_last`` only when the batch is exactly
     the set), the net's collate function (:class:`RowDataCollate`), no worker
     processes and no pinned memory. Everything else (shuffling, mini-batches,
@@ -537,7 +539,8 @@ def whole_set_batches(loader):
     if type(loader) is not DataLoader:
         return loader
     dataset, size = loader.dataset, loader.batch_size
-    if not (isinstance(dataset, RowDataset) and dataset.gather):
+    rows = dataset.dataset if type(dataset) is Subset else dataset
+    if not (isinstance(rows, RowDataset) and rows.gather):
         return loader
     n = len(dataset)
     one_batch = (

@@ -10,7 +10,7 @@ import pytest
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import PrintLog
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, ValidSplit
 from torch.utils.data import DataLoader, StackDataset, Subset, default_collate
 
 from skmat import ERMClassifier, MATClassifier
@@ -174,6 +174,30 @@ class OwnIterator(MATNeuralNetClassifier):
 
     def get_iterator(self, dataset, training=False):
         return super().get_iterator(dataset, training=training)
+
+
+def test_a_fold_or_validation_split_is_served_whole_too():
+    # A fold's rows (a Subset of the net's dataset) in one batch: the same
+    # batch the DataLoader gives, and the same net trained with a validation
+    # split served directly or through the loader.
+    net = _net(module=torch.nn.Linear, module__in_features=5, module__out_features=2)
+    net.initialize()
+    rows = [5, 1, 7, 30]
+    fold = Subset(net.get_dataset(X32, Y), rows)
+    batches = net.get_iterator(fold, training=True)
+    assert type(batches) is WholeSetBatches
+    (x, y), *more = batches
+    assert not more
+    np.testing.assert_array_equal(x.numpy(), X32[rows])
+    np.testing.assert_array_equal(y.numpy(), Y[rows])
+    split = dict(train_split=ValidSplit(4), max_epochs=4)
+    direct = _net(
+        module=torch.nn.Linear, module__in_features=5, module__out_features=2, **split
+    ).fit(X32, Y)
+    loader = OwnIterator(**direct.get_params()).fit(X32, Y)
+    for a, b in zip(direct.module_.parameters(), loader.module_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert direct.history[:, "valid_loss"] == loader.history[:, "valid_loss"]
 
 
 @pytest.mark.parametrize(
