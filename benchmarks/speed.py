@@ -1030,8 +1030,10 @@ the shift (temperature 0.1).
 - skorch's loop alone: a skorch `NeuralNetClassifier` with the same layer and
   optimizer, `callbacks="disable"` (not even skorch's default epoch timer and loss
   scoring) and a dataset that hands over the whole set as one pair of tensors:
-  the per-epoch cost of skorch's `fit_loop` itself, which every net that extends
-  skorch's loop pays. Measured against the bare ERM loop; no target.
+  the per-epoch cost of skorch's `fit_loop` and its `DataLoader` pass, which
+  every net that extends skorch's loop pays unless it hands its one batch over
+  itself (skmat's nets do, through skorch's `get_iterator`). Measured against
+  the bare ERM loop; no target.
 - skmat: `ERMClassifier(net)` and `MATClassifier(net, holdout='xrm' | holdout='cv',
   cv=2, holdout_epochs=None, temperature=0.1)` with `net` the same layer and
   optimizer as a skorch `NeuralNetClassifier` (`batch_size=-1`, `verbose=0`), from

@@ -512,11 +512,11 @@ def whole_set_batches(loader):
     its whole dataset in order; otherwise ``loader`` itself.
 
     That is a plain ``DataLoader`` (not a subclass) over a :class:`RowDataset`
-    on the fast path or a ``Subset`` of one (a fold, a validation split),
-    with a sequential sampler in batches of at least the
-    whole set (``batch_size=-1``; ``drop_last`` only when the batch is exactly
-    the set), the net's collate function (:class:`RowDataCollate`), no worker
-    processes and no pinned memory. Everything else (shuffling, mini-batches,
+    on the fast path or a ``Subset`` of one (a fold, a validation split), with
+    a sequential sampler in batches of at least the whole set
+    (``batch_size=-1``; ``drop_last`` only when the batch is exactly the set),
+    the net's collate function (:class:`RowDataCollate`), no worker processes
+    and no pinned memory. Everything else (shuffling, mini-batches,
     workers, a sampler or a loader class of the user's) is the loader's own.
 
     Examples
