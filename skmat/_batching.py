@@ -14,12 +14,13 @@ at once instead of one ``__getitem__`` and a collate per row: a contiguous run
 of rows (a whole unshuffled set, an unshuffled batch) as views of the data, no
 copy (:func:`skmat._inputs.batch_rows`); other rows with one gather
 (:func:`skmat._inputs.gather_rows`), kept for the next request of the same rows
-(a full batch of a fold is gathered once, not once per epoch; a whole set's
-views are made once too). Floats become float32, sparse rows are densified a
-batch at a time. As torch's ``Dataset.__getitems__`` contract asks, it
-returns one sample per index: a :class:`GatheredBatch`, a sequence whose items
-are the rows, which the data loader's collate function
-(:class:`RowDataCollate`, set by the net for its iterators) takes whole.
+(a fold's full batch is gathered once, not once per epoch, unless other rows
+are asked for in between, such as a validation split's). Floats become
+float32, sparse rows are densified a batch at a time. As torch's
+``Dataset.__getitems__`` contract asks, it returns one sample per index: a
+:class:`GatheredBatch`, a sequence whose items are the rows, which the data
+loader's collate function (:class:`RowDataCollate`, set by the net for its
+iterators) takes whole.
 Anything else (a custom ``Dataset``, a ``SliceDataset``, labels that are
 objects, a custom ``collate_fn``) goes through the net's own data path row by
 row, with ``iterator_train__num_workers`` as in skorch. A plain data loader
@@ -197,7 +198,6 @@ class RowDataset(torch.utils.data.Dataset):
             self._y = None if y is None else torch.as_tensor(y)
             self._kept = None  # (indices, batch, versions) of the last gather
             self._run = None
-            self._views = None  # (slice, batch) of the last run served as views
 
     def __len__(self):
         return len(self.dataset)
@@ -212,7 +212,6 @@ class RowDataset(torch.utils.data.Dataset):
         state = dict(vars(self))
         state["_kept"] = None  # a worker process starts without the kept batch
         state["_run"] = None
-        state["_views"] = None
         return state
 
     def __getitems__(self, indices):
@@ -228,25 +227,24 @@ class RowDataset(torch.utils.data.Dataset):
         in_worker = get_worker_info() is not None
         if isinstance(rows, slice):
             if self._share and not in_worker:
-                views = self._views  # the same run again (a full batch)
-                if views is not None and views[0] == rows:
-                    return GatheredBatch(views[1], rows.stop - rows.start)
                 batch = self._batch(rows)
-                if mark_views(batch):  # views only (no float32 copy): kept
-                    self._views = (rows, batch)
+                mark_views(batch)
                 return GatheredBatch(batch, rows.stop - rows.start)
             # Copied: a worker sends its batch to the main process (a view
             # would send the whole array), and a memmap's pages stay unshared.
             rows = torch.arange(rows.start, rows.stop)
         kept = self._kept  # the same rows again (a fold's full batch): no gather
-        if kept is not None and type(indices) is list and indices == kept[0]:
+        keyed = type(indices) in (list, range)  # a range: a whole set, in order
+        if kept is not None and keyed and indices == kept[0]:
             if all(t._version == v for t, v in zip(_tensors(kept[1]), kept[2])):
-                return GatheredBatch(kept[1], len(rows))
+                return GatheredBatch(_fresh(kept[1]), len(rows))
             self._kept = None  # changed in place since: gather again
         batch = self._batch(rows)
-        if type(indices) is list and not in_worker:
+        if keyed and not in_worker:
             versions = [t._version for t in _tensors(batch)]
-            self._kept = (list(indices), batch, versions)
+            key = list(indices) if type(indices) is list else indices
+            self._kept = (key, batch, versions)
+            batch = _fresh(batch)
         return GatheredBatch(batch, len(rows))
 
     def _batch(self, rows):
@@ -268,6 +266,25 @@ def _take(tensor, rows):
     return tensor.index_select(0, rows.to(tensor.device))
 
 
+def _fresh(batch):
+    """A kept batch as new objects over the same memory (each tensor a new
+    alias, new containers), so that what a step leaves on its batch (an input's
+    ``.grad`` after ``requires_grad_()``, a key popped from a dict) does not
+    reach the next epoch's, as with a batch made anew each time."""
+    x, y = batch
+    row_data = None
+    if isinstance(x, RowBatch):
+        x, row_data = x
+    x = {k: _alias(v) for k, v in x.items()} if isinstance(x, Mapping) else _alias(x)
+    if row_data is not None:
+        x = RowBatch(x, {k: _alias(v) for k, v in row_data.items()})
+    return x, _alias(y)
+
+
+def _alias(value):
+    return value.view_as(value) if isinstance(value, torch.Tensor) else value
+
+
 def _tensors(batch):
     """The tensors of a batch ``(x, y)`` (``x`` a tensor, dict or RowBatch)."""
     x, y = batch
@@ -282,16 +299,10 @@ def _tensors(batch):
 
 def mark_views(batch):
     """Mark the tensors of a batch that are views of the data (not the
-    float32 copy of a float64 array's rows); whether all of them are.
-
-    A batch of views only may serve the same rows again: it follows the data,
-    and a step that changed it in place raises (:func:`check_views_unchanged`).
-    """
-    tensors = _tensors(batch)
-    for tensor in tensors:
+    float32 copy of a float64 array's rows)."""
+    for tensor in _tensors(batch):
         if tensor._base is not None:
             setattr(tensor, _VIEW_MARK, True)
-    return all(tensor._base is not None for tensor in tensors)
 
 
 def views_in(batch):
@@ -454,17 +465,19 @@ class WholeSetBatches:
 
     A full-batch net (``batch_size=-1``, no shuffling) asks its data loader for
     one batch per epoch, the rows ``0 .. n - 1``. torch's ``DataLoader`` builds
-    an iterator, a sampler pass and a fetcher for it every epoch, which on a
-    small full-batch problem (a linear head, the paper's Figure 1) costs as
-    much as a tenth of the training step. This serves the same batch directly:
-    the loader's own dataset asked for the same rows (``__getitems__``, a
-    :class:`RowDataset`'s views of the data) and the loader's own collate
-    function, after drawing from the loader's generator what each of its
-    iterators draws (its workers' base seed), so that the random numbers the
-    training uses (dropout, a later shuffle) are the ones the ``DataLoader``
-    would give. :func:`whole_set_batches` makes one only for a plain
-    ``DataLoader`` in exactly that configuration; its attributes are the
-    loader's.
+    an iterator, a sampler pass and a fetcher for it every epoch: a noticeable
+    part of the training step on a small full-batch problem (a linear head,
+    the paper's Figure 1; ``benchmarks/speed.py`` profiles it). This serves
+    the same batch directly: the loader's own dataset asked for the same rows
+    (``__getitems__``, a :class:`RowDataset`'s views of the data) and the
+    loader's own collate function, after drawing from the loader's generator
+    what each of its iterators draws (its workers' base seed), so that the
+    random numbers the training uses (dropout, a later shuffle) are the ones
+    the ``DataLoader`` would give. :func:`whole_set_batches` makes one only for
+    a plain ``DataLoader`` in exactly that configuration; its attributes are
+    the loader's. It is not a ``DataLoader`` itself: code that checks
+    ``isinstance(net.get_iterator(...), DataLoader)`` sees the difference, and
+    torch's profiler shows no data loader step.
 
     Parameters
     ----------
@@ -548,11 +561,13 @@ def whole_set_batches(loader):
         and n > 0
         and (size == n or (size > n and not loader.drop_last))
         and type(loader.sampler) is SequentialSampler
+        and loader.sampler.data_source is dataset  # not a sampler of the user's
         and type(loader.batch_sampler) is BatchSampler
         and loader.batch_sampler.sampler is loader.sampler
     )
     plain = (
         loader.num_workers == 0
+        and loader.timeout == 0  # torch refuses a timeout without workers
         and not loader.pin_memory
         and isinstance(loader.collate_fn, RowDataCollate)
     )

@@ -10,7 +10,7 @@ import pytest
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import PrintLog
-from skorch.dataset import Dataset, ValidSplit
+from skorch.dataset import Dataset, ValidSplit, unpack_data
 from torch.utils.data import DataLoader, StackDataset, Subset, default_collate
 
 from skmat import ERMClassifier, MATClassifier
@@ -180,8 +180,7 @@ def test_a_fold_or_validation_split_is_served_whole_too():
     # A fold's rows (a Subset of the net's dataset) in one batch: the same
     # batch the DataLoader gives, and the same net trained with a validation
     # split served directly or through the loader.
-    net = _net(module=torch.nn.Linear, module__in_features=5, module__out_features=2)
-    net.initialize()
+    net = _net(module=DropoutLinear).initialize()
     rows = [5, 1, 7, 30]
     fold = Subset(net.get_dataset(X32, Y), rows)
     batches = net.get_iterator(fold, training=True)
@@ -190,14 +189,73 @@ def test_a_fold_or_validation_split_is_served_whole_too():
     assert not more
     np.testing.assert_array_equal(x.numpy(), X32[rows])
     np.testing.assert_array_equal(y.numpy(), Y[rows])
-    split = dict(train_split=ValidSplit(4), max_epochs=4)
-    direct = _net(
-        module=torch.nn.Linear, module__in_features=5, module__out_features=2, **split
-    ).fit(X32, Y)
+    # With dropout: the random stream is the loader's too.
+    direct = _net(module=DropoutLinear, train_split=ValidSplit(4), max_epochs=4)
+    direct.fit(X32, Y)
     loader = OwnIterator(**direct.get_params()).fit(X32, Y)
     for a, b in zip(direct.module_.parameters(), loader.module_.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert direct.history[:, "valid_loss"] == loader.history[:, "valid_loss"]
+
+
+def test_what_torch_s_loader_refuses_is_still_refused():
+    # A timeout without worker processes: torch's loader raises, as in skorch.
+    with pytest.raises(AssertionError, match="timeout"):
+        _net(iterator_train__timeout=5).fit(X32, Y)
+
+
+class InputGradientStep:
+    """A training step that uses the gradient of the loss with respect to its
+    input batch (adversarial training, an input-gradient penalty)."""
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        Xi.requires_grad_(True)
+        self.get_loss(self.infer(Xi), yi, X=Xi, training=True).backward()
+        self.input_grad_norms.append(float(Xi.grad.norm()))
+        self.optimizer_.zero_grad()
+        X_adv = (Xi + 0.1 * Xi.grad.sign()).detach()
+        loss = self.get_loss(self.infer(X_adv), yi, X=X_adv, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": None}
+
+
+class OursAdversarial(InputGradientStep, MATNeuralNetClassifier):
+    input_grad_norms = []
+
+
+class TheirsAdversarial(InputGradientStep, NeuralNetClassifier):
+    input_grad_norms = []
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["views", "kept-gather"])
+def test_a_batch_served_again_carries_nothing_from_the_last_epoch(read_only):
+    # Full batches served as views, or gathered once and kept (a read-only X):
+    # each epoch's batch is a new tensor, as skorch's, so an input gradient
+    # does not add up over the epochs.
+    X = X32.copy()
+    X.flags.writeable = not read_only
+    params = dict(
+        module=torch.nn.Linear,
+        module__in_features=5,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        lr=0.1,
+        max_epochs=4,
+        batch_size=-1,
+        train_split=None,
+        verbose=0,
+    )
+    norms = []
+    for cls in (OursAdversarial, TheirsAdversarial):
+        torch.manual_seed(0)
+        net = cls(**params)
+        net.input_grad_norms = []
+        net.fit(X, Y)
+        norms.append(net.input_grad_norms)
+    np.testing.assert_allclose(norms[0], norms[1], rtol=1e-6)
+    assert norms[0][-1] < 2 * norms[0][0]  # not the sum of the epochs'
 
 
 @pytest.mark.parametrize(
@@ -207,9 +265,17 @@ def test_a_fold_or_validation_split_is_served_whole_too():
         _net(iterator_train__shuffle=True),
         _net(iterator_train__drop_last=True, iterator_train__batch_size=100),
         _net(iterator_train__collate_fn=default_collate),
+        _net(iterator_train__sampler=torch.utils.data.SequentialSampler(range(10))),
         OwnIterator(**_net().get_params()),
     ],
-    ids=["mini-batches", "shuffled", "drop-last", "user-collate", "user-iterator"],
+    ids=[
+        "mini-batches",
+        "shuffled",
+        "drop-last",
+        "user-collate",
+        "user-sampler",
+        "user-iterator",
+    ],
 )
 def test_every_other_loader_is_the_nets_own(net):
     net.initialize()
@@ -255,11 +321,25 @@ def test_the_same_gathered_rows_are_kept_until_changed():
     # gathered once; a batch changed in place is gathered again.
     data = _dataset()
     first = data.__getitems__([1, 5, 9]).batch
-    assert data.__getitems__([1, 5, 9]).batch is first
+    second = data.__getitems__([1, 5, 9]).batch
+    # The same memory, new tensor objects (what a step leaves on one, such as
+    # an input's .grad, does not reach the next).
+    assert second[0].data_ptr() == first[0].data_ptr() and second[0] is not first[0]
     first[0].mul_(0.0)
     again = data.__getitems__([1, 5, 9]).batch
     assert again is not first
     np.testing.assert_array_equal(again[0].numpy(), X32[[1, 5, 9]])
+
+
+def test_a_read_only_full_batch_is_gathered_once():
+    # A read-only X is never passed as a view: its full batch is one copy,
+    # gathered in the first epoch and served again in the next ones.
+    frozen = X32.copy()
+    frozen.flags.writeable = False
+    pointers = _net(max_epochs=3).fit(frozen, Y).module_.pointers
+    inside = range(frozen.ctypes.data, frozen.ctypes.data + frozen.nbytes)
+    assert len(pointers) == 3 and len(set(pointers)) == 1
+    assert pointers[0][0] not in inside
 
 
 # ------------------------------------------------ what cannot be gathered
