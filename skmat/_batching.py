@@ -14,8 +14,9 @@ at once instead of one ``__getitem__`` and a collate per row: a contiguous run
 of rows (a whole unshuffled set, an unshuffled batch) as views of the data, no
 copy (:func:`skmat._inputs.batch_rows`); other rows with one gather
 (:func:`skmat._inputs.gather_rows`), kept for the next request of the same rows
-(a fold's full batch is gathered once, not once per epoch, unless other rows
-are asked for in between, such as a validation split's). Floats become
+(a fold's full batch is gathered in the first two epochs, not in every epoch,
+unless other rows are asked for in between, such as a validation split's;
+rows asked for once, as shuffled batches are, keep nothing). Floats become
 float32, sparse rows are densified a batch at a time. As torch's
 ``Dataset.__getitems__`` contract asks, it returns one sample per index: a
 :class:`GatheredBatch`, a sequence whose items are the rows, which the data
@@ -196,7 +197,7 @@ class RowDataset(torch.utils.data.Dataset):
             self._share = can_share_rows(dataset.X) and (y is None or can_share_rows(y))
             self._X = as_gatherable(dataset.X)
             self._y = None if y is None else torch.as_tensor(y)
-            self._kept = None  # (indices, batch, versions) of the last gather
+            self._kept = None  # (indices, batch or None, versions): last request
             self._run = None
 
     def __len__(self):
@@ -233,18 +234,24 @@ class RowDataset(torch.utils.data.Dataset):
             # Copied: a worker sends its batch to the main process (a view
             # would send the whole array), and a memmap's pages stay unshared.
             rows = torch.arange(rows.start, rows.stop)
-        kept = self._kept  # the same rows again (a fold's full batch): no gather
+        # The same rows asked for again (a fold's full batch, every epoch): the
+        # second request gathers them once more and keeps that batch, later ones
+        # are served from it. Rows asked for once (shuffled batches) keep nothing.
+        kept = self._kept  # (indices, batch or None, versions) of the last request
         keyed = type(indices) in (list, range)  # a range: a whole set, in order
-        if kept is not None and keyed and indices == kept[0]:
+        again = kept is not None and keyed and indices == kept[0]
+        if again and kept[1] is not None:
             if all(t._version == v for t, v in zip(_tensors(kept[1]), kept[2])):
                 return GatheredBatch(_fresh(kept[1]), len(rows))
-            self._kept = None  # changed in place since: gather again
         batch = self._batch(rows)
         if keyed and not in_worker:
-            versions = [t._version for t in _tensors(batch)]
             key = list(indices) if type(indices) is list else indices
-            self._kept = (key, batch, versions)
-            batch = _fresh(batch)
+            if again:  # kept, and never handed out itself
+                versions = [t._version for t in _tensors(batch)]
+                self._kept = (key, batch, versions)
+                batch = _fresh(batch)
+            else:
+                self._kept = (key, None, None)
         return GatheredBatch(batch, len(rows))
 
     def _batch(self, rows):
@@ -268,9 +275,10 @@ def _take(tensor, rows):
 
 def _fresh(batch):
     """A kept batch as new objects over the same memory (each tensor a new
-    alias, new containers), so that what a step leaves on its batch (an input's
-    ``.grad`` after ``requires_grad_()``, a key popped from a dict) does not
-    reach the next epoch's, as with a batch made anew each time."""
+    ``detach()``, new containers), so that what a step leaves on its batch (an
+    input's ``.grad`` after ``requires_grad_()``, a key popped from a dict) does
+    not reach the next epoch's, as with a batch made anew each time; an
+    in-place change still shows in the kept tensors' versions."""
     x, y = batch
     row_data = None
     if isinstance(x, RowBatch):
@@ -282,7 +290,7 @@ def _fresh(batch):
 
 
 def _alias(value):
-    return value.view_as(value) if isinstance(value, torch.Tensor) else value
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def _tensors(batch):
