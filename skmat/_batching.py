@@ -21,12 +21,12 @@ float32, sparse rows are densified a batch at a time. As torch's
 ``Dataset.__getitems__`` contract asks, it returns one sample per index: a
 :class:`GatheredBatch`, a sequence whose items are the rows, which the data
 loader's collate function (:class:`RowDataCollate`, set by the net for its
-iterators) takes whole.
-Anything else (a custom ``Dataset``, a ``SliceDataset``, labels that are
-objects, a custom ``collate_fn``) goes through the net's own data path row by
-row, with ``iterator_train__num_workers`` as in skorch. A plain data loader
-whose one batch is the whole set in order (full-batch training) is not run at
-all: the net hands that batch over directly (:func:`whole_set_batches`).
+iterators) takes whole. Anything else (a custom ``Dataset``, a
+``SliceDataset``, labels that are objects, a custom ``collate_fn``) goes through
+the net's own data path row by row, with ``iterator_train__num_workers`` as in
+skorch. A plain data loader whose one batch is the whole set in order
+(full-batch training) is not run at all: the net hands that batch over
+directly (:func:`whole_set_batches`).
 
 Rows served as views are the training data itself: the net's steps check that
 nothing changed them in place (:func:`check_views_unchanged`).

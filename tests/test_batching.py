@@ -38,17 +38,19 @@ class InputRecorder(torch.nn.Module):
         return self.linear(X)
 
 
+#: The skorch parameters every net of these tests shares: full batches, no
+#: validation split, nothing printed.
+FULL_BATCH = dict(
+    criterion=torch.nn.CrossEntropyLoss,
+    lr=0.1,
+    batch_size=-1,
+    train_split=None,
+    verbose=0,
+)
+
+
 def _net(**params):
-    defaults = dict(
-        module=InputRecorder,
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.1,
-        max_epochs=2,
-        batch_size=-1,
-        train_split=None,
-        verbose=0,
-        random_state=0,
-    )
+    defaults = dict(FULL_BATCH, module=InputRecorder, max_epochs=2, random_state=0)
     return MATNeuralNetClassifier(**{**defaults, **params})
 
 
@@ -141,15 +143,7 @@ def test_a_full_batch_is_served_directly_with_the_data_loader_s_random_stream():
     # Full-batch training hands its one batch over without a DataLoader pass
     # per epoch, drawing what the DataLoader's iterator draws: with dropout the
     # net is skorch's own, bit for bit, and the random stream goes on the same.
-    params = dict(
-        module=DropoutLinear,
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.1,
-        max_epochs=5,
-        batch_size=-1,
-        train_split=None,
-        verbose=0,
-    )
+    params = dict(FULL_BATCH, module=DropoutLinear, max_epochs=5)
     torch.manual_seed(0)
     ours = MATNeuralNetClassifier(**params).fit(X32, Y)
     ours_proba, ours_next = ours.predict_proba(X32), torch.rand(3)
@@ -237,15 +231,11 @@ def test_a_batch_served_again_carries_nothing_from_the_last_epoch(read_only):
     X = X32.copy()
     X.flags.writeable = not read_only
     params = dict(
+        FULL_BATCH,
         module=torch.nn.Linear,
         module__in_features=5,
         module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.1,
         max_epochs=4,
-        batch_size=-1,
-        train_split=None,
-        verbose=0,
     )
     norms = []
     for cls in (OursAdversarial, TheirsAdversarial):
